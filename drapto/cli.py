@@ -1,0 +1,254 @@
+"""The `drapto` command: a thin shell over probe → plan → graph, reporting through events."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import signal
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import cyclopts
+import platformdirs
+from cyclopts import Parameter
+
+from drapto import __version__, events
+from drapto.config import Config, load_config, show_config
+from drapto.errors import DraptoError, InputError
+from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
+from drapto.graph import Job, build_plan, run_job
+from drapto.jobs import check_not_source, discover, output_for, prepare_output_dir
+from drapto.plan import EncodePlan, required_capabilities
+from drapto.probe import probe
+from drapto.report import make_reporter
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+app = cyclopts.App(name="drapto", help="AV1 batch encoder for film and TV libraries.", version=__version__)
+
+
+def parse_crf(value: str) -> dict[str, int]:
+    """`25` sets every class; `24,26,26` sets SD, HD, UHD."""
+    try:
+        numbers = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise InputError(f"--crf takes a number or SD,HD,UHD numbers, got {value!r}") from None
+    if len(numbers) == 1:
+        numbers *= 3
+    if len(numbers) != 3:
+        raise InputError(f"--crf takes one value or three (SD,HD,UHD), got {len(numbers)}")
+    return dict(zip(("crf_sd", "crf_hd", "crf_uhd"), numbers, strict=True))
+
+
+def _config(
+    crf: str | None, preset: int | None, film_grain: int | None, film_grain_denoise: bool | None, keep: bool | None
+) -> Config:
+    overrides: dict[str, Any] = {
+        "preset": preset,
+        "film_grain": film_grain,
+        "film_grain_denoise": film_grain_denoise,
+        "keep": keep,
+    }
+    if crf is not None:
+        overrides.update(parse_crf(crf))
+    return load_config(overrides)
+
+
+def _log_failure(source: str, error: DraptoError) -> Path | None:
+    """The user sees one line; the argv and stderr tail go to the log file."""
+    try:
+        log = platformdirs.user_log_path("drapto", ensure_exists=True) / "drapto.log"
+        with log.open("a", encoding="utf-8") as handle:
+            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            handle.write(f"{stamp} {source}: {error.message}\n{error.detail}\n\n")
+        return log
+    except OSError:
+        return None
+
+
+def _plan_for(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
+    check_not_source(source, output)
+    job = Job(source=str(source), output=str(output), config=config, ffmpeg=ffmpeg)
+    return job, build_plan(probe(source), job)
+
+
+def _encode_one(source: Path, output: Path, config: Config, ffmpeg: str, emit: Any) -> tuple[str, int]:
+    """Encode one file; returns ("done"|"skipped", output size)."""
+    check_not_source(source, output)
+    workdir = output.parent / ".drapto" / output.stem
+    if output.exists() and not workdir.exists():
+        emit(events.FileSkipped(file=str(source), output=str(output), reason="output already exists"))
+        return "skipped", 0
+    prepare_output_dir(output)
+    job, plan = _plan_for(source, output, config, ffmpeg)
+    check_capabilities(ffmpeg, required_capabilities(plan))
+    emit(
+        events.FileStarted(
+            file=str(source),
+            output=str(output),
+            resolution=plan.resolution,
+            crf=plan.crf,
+            preset=plan.preset,
+            crop=plan.crop,
+            steps=tuple(step.name for step in plan.steps),
+        )
+    )
+    started = time.monotonic()
+    run_job(job, emit)
+    if not config.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            workdir.parent.rmdir()  # the shared .drapto folder, once no other job uses it
+        except OSError:
+            pass
+    emit(
+        events.FileFinished(
+            file=str(source),
+            output=str(output),
+            input_bytes=source.stat().st_size,
+            output_bytes=output.stat().st_size,
+            elapsed=time.monotonic() - started,
+        )
+    )
+    return "done", output.stat().st_size
+
+
+@app.command
+def encode(
+    input: Path,
+    output: Path,
+    *,
+    standard: bool = False,
+    crf: str | None = None,
+    preset: int | None = None,
+    film_grain: int | None = None,
+    film_grain_denoise: bool | None = None,
+    keep: bool | None = None,
+    json: bool = False,
+) -> int:
+    """Encode INPUT (a file or a folder of films) into OUTPUT (a folder, or a .mkv file for one input).
+
+    Parameters
+    ----------
+    input
+        A video file, or a folder whose video files are all encoded.
+    output
+        Output folder (created if missing), or the output .mkv path for a single input.
+    standard
+        One CRF encode of the whole film, CRF by width class (the only mode so far).
+    crf
+        CRF for every class (25) or per class as SD,HD,UHD (25,25,29).
+    preset
+        SVT-AV1 preset, -2 (slowest) to 13 (fastest); default 6.
+    film_grain
+        SVT-AV1 film-grain synthesis level, 0 (off) to 50.
+    film_grain_denoise
+        Denoise the source before grain synthesis.
+    keep
+        Keep the work folder (OUTPUT/.drapto/STEM) after success.
+    json
+        Print events as JSON lines instead of text.
+    """
+    emit = make_reporter(json)
+    config = _config(crf, preset, film_grain, film_grain_denoise, keep)
+    ffmpeg = resolve_ffmpeg(config.ffmpeg)
+    # Absolute paths: a file named "-x.mkv" must never reach ffmpeg looking like an option.
+    input, output = input.absolute(), output.absolute()
+    sources = discover(input)
+    batch = input.is_dir()
+    counts = {"done": 0, "skipped": 0, "failed": 0}
+    failure_codes: list[int] = []
+    in_bytes = out_bytes = 0
+    started = time.monotonic()
+    for source in sources:
+        target = output_for(source, output, batch=batch)
+        try:
+            status, size = _encode_one(source, target, config, ffmpeg, emit)
+        except DraptoError as error:
+            log = _log_failure(str(source), error)
+            detail = f"details in {log}" if log and error.detail else ""
+            emit(events.FileFailed(file=str(source), message=error.message, detail=detail))
+            counts["failed"] += 1
+            failure_codes.append(error.exit_code)
+            continue
+        counts[status] += 1
+        if status == "done":
+            in_bytes += source.stat().st_size
+            out_bytes += size
+    if batch:
+        emit(
+            events.BatchSummary(
+                file=str(input),
+                succeeded=counts["done"],
+                failed=counts["failed"],
+                skipped=counts["skipped"],
+                input_bytes=in_bytes,
+                output_bytes=out_bytes,
+                elapsed=time.monotonic() - started,
+            )
+        )
+    if not failure_codes:
+        return EXIT_OK
+    return EXIT_USAGE if all(code == EXIT_USAGE for code in failure_codes) else EXIT_FAILED
+
+
+@app.command
+def plan(
+    input: Path,
+    output: Path,
+    *,
+    standard: bool = False,
+    crf: str | None = None,
+    preset: int | None = None,
+    film_grain: int | None = None,
+    film_grain_denoise: bool | None = None,
+) -> int:
+    """Print every command `drapto encode` would run for INPUT, shell-quoted, in order. Encodes nothing;
+    only MediaInfo reads the source."""
+    config = _config(crf, preset, film_grain, film_grain_denoise, None)
+    ffmpeg = resolve_ffmpeg(config.ffmpeg)
+    input, output = input.absolute(), output.absolute()
+    sources = discover(input)
+    for source in sources:
+        target = output_for(source, output, batch=input.is_dir())
+        _job, encode_plan = _plan_for(source, target, config, ffmpeg)
+        print(f"# {source} -> {target} ({encode_plan.resolution}, CRF {encode_plan.crf}, preset {encode_plan.preset})")
+        for step in encode_plan.steps:
+            print(f"# {step.name}: writes {step.partial}, renamed to {step.target} on success")
+            print(shlex.join(step.argv))
+        print(f"# validate: checks {encode_plan.paths.muxed}, then renames it to {target} via {target}.partial")
+    return EXIT_OK
+
+
+@app.command(name="config")
+def config_command(*, show: bool = True) -> int:
+    """Print the effective settings (defaults < config file < DRAPTO_* environment) as TOML."""
+    print(show_config(load_config()), end="")
+    return EXIT_OK
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: every DraptoError is one line on stderr and an exit code, never a traceback."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = app(argv if argv is not None else sys.argv[1:], exit_on_error=False, result_action="return_value")
+    except cyclopts.CycloptsError:
+        return EXIT_USAGE  # cyclopts has already printed what was wrong
+    except DraptoError as error:
+        print(f"drapto: {error.message}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("drapto: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return result if isinstance(result, int) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Every ffmpeg command line drapto runs, each built by exactly one pure function.
+
+Snapshot tests pin each builder's output; nothing else in drapto assembles an argv.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+# Quiet, machine-readable progress on stdout, never reading stdin, always overwriting our own temp names.
+_RUN_FLAGS = ("-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-y")
+
+
+class StreamTags(msgspec.Struct, frozen=True, kw_only=True):
+    """Per-stream tags the mux writes explicitly, so the plan shows exactly what the output will carry."""
+
+    language: str | None = None
+    title: str | None = None
+    disposition: str = "0"  # ffmpeg syntax: "default+forced", or "0" for none
+
+
+def video_encode_argv(
+    ffmpeg: str,
+    source: str,
+    target: str,
+    *,
+    crf: int,
+    preset: int,
+    keyint_seconds: int,
+    film_grain: int,
+    film_grain_denoise: bool,
+    crop: str | None,
+) -> list[str]:
+    """SVT-AV1 10-bit encode of the first video stream only; audio, subtitles and tags come later."""
+    svt_params = f"tune=0:keyint={keyint_seconds}s:film-grain={film_grain}"
+    svt_params += f":film-grain-denoise={int(film_grain_denoise)}"
+    return [
+        ffmpeg, *_RUN_FLAGS,
+        "-i", source,
+        "-map", "0:v:0",
+        *(["-vf", f"crop={crop}"] if crop else []),
+        "-c:v", "libsvtav1",
+        "-pix_fmt", "yuv420p10le",
+        "-preset", str(preset),
+        "-crf", str(crf),
+        "-svtav1-params", svt_params,
+        "-an", "-sn", "-dn",
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        "-f", "matroska", target,
+    ]  # fmt: skip
+
+
+def audio_encode_argv(
+    ffmpeg: str,
+    source: str,
+    target: str,
+    *,
+    index: int,
+    bitrate_kbps: int,
+    layout: str | None,
+) -> list[str]:
+    """One audio stream to Opus. `layout` (same channel count) makes libopus accept odd source layouts;
+    `None` means more than 8 channels, which libopus only takes with mapping family 255."""
+    layout_args = ["-af", f"aformat=channel_layouts={layout}"] if layout else ["-mapping_family", "255"]
+    return [
+        ffmpeg, *_RUN_FLAGS,
+        "-i", source,
+        "-map", f"0:a:{index}",
+        "-vn", "-sn", "-dn",
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        "-c:a", "libopus",
+        "-b:a", f"{bitrate_kbps}k",
+        *layout_args,
+        "-f", "matroska", target,
+    ]  # fmt: skip
+
+
+def _tag_args(kind: str, index: int, tags: StreamTags) -> list[str]:
+    args: list[str] = []
+    if tags.language:
+        args += [f"-metadata:s:{kind}:{index}", f"language={tags.language}"]
+    if tags.title:
+        args += [f"-metadata:s:{kind}:{index}", f"title={tags.title}"]
+    return args + [f"-disposition:{kind}:{index}", tags.disposition]
+
+
+def mux_argv(
+    ffmpeg: str,
+    source: str,
+    video: str,
+    audio: Sequence[str],
+    target: str,
+    *,
+    video_tags: StreamTags,
+    audio_tags: Sequence[StreamTags],
+    subtitle_codecs: Sequence[str],
+    attachments: bool,
+) -> list[str]:
+    """Stream-copy the encoded video and audio, plus subtitles, attachments, chapters and global tags
+    straight from the source. `subtitle_codecs[i]` is "copy" or the codec a stream must become for MKV."""
+    source_input = 1 + len(audio)
+    argv = [ffmpeg, *_RUN_FLAGS, "-i", video]
+    for path in audio:
+        argv += ["-i", path]
+    argv += ["-i", source, "-map", "0:v:0"]
+    for i in range(len(audio)):
+        argv += ["-map", f"{1 + i}:a:0"]
+    for i in range(len(subtitle_codecs)):
+        argv += ["-map", f"{source_input}:s:{i}"]
+    if attachments:
+        argv += ["-map", f"{source_input}:t"]
+    argv += ["-c", "copy"]
+    for i, codec in enumerate(subtitle_codecs):
+        if codec != "copy":
+            argv += [f"-c:s:{i}", codec]
+    argv += ["-map_metadata", str(source_input), "-map_chapters", str(source_input)]
+    argv += _tag_args("v", 0, video_tags)
+    for i, tags in enumerate(audio_tags):
+        argv += _tag_args("a", i, tags)
+    return argv + ["-f", "matroska", target]
+
+
+def stream_summary_argv(ffmpeg: str, path: str) -> list[str]:
+    """ffmpeg's own stream listing (on stderr): the only place the decoder's pixel format shows,
+    which MediaInfo does not report for AV1 in Matroska."""
+    return [ffmpeg, "-hide_banner", "-nostdin", "-i", path]
+
+
+def capabilities_argv(ffmpeg: str, listing: str) -> list[str]:
+    """`listing` is "encoders" or "filters"."""
+    return [ffmpeg, "-hide_banner", "-nostdin", f"-{listing}"]

@@ -1,0 +1,34 @@
+"""One error hierarchy: each error carries the message a user sees and the exit code the CLI returns."""
+
+from __future__ import annotations
+
+
+class DraptoError(Exception):
+    """Base of every error drapto reports to a user (never shown as a traceback)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class InputError(DraptoError):
+    """The input or the output path cannot be used: nothing was started."""
+
+    exit_code = 2
+
+
+class DependencyError(DraptoError):
+    """A tool drapto needs is missing or lacks a capability."""
+
+    exit_code = 2
+
+
+class ProcessError(DraptoError):
+    """An external command failed; `detail` holds its argv and the tail of its stderr."""
+
+
+class ValidationError(DraptoError):
+    """The muxed output does not match what the source promised."""

@@ -1,0 +1,140 @@
+"""Reporters turn events into output: rich bars on a terminal, plain lines otherwise, NDJSON with --json."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from drapto import events
+
+
+def human_bytes(size: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} GiB"
+
+
+def reduction(input_bytes: int, output_bytes: int) -> float:
+    return (input_bytes - output_bytes) / input_bytes * 100 if input_bytes else 0.0
+
+
+def describe(event: events.Event) -> str | None:
+    """The plain-text line for an event; None for events that only move a progress bar."""
+    match event:
+        case events.FileStarted():
+            crop = f", crop {event.crop}" if event.crop else ""
+            return (
+                f"{event.file} -> {event.output}: {event.resolution}, CRF {event.crf}, preset {event.preset}{crop}"
+            )
+        case events.StepStarted():
+            return f"  {event.step}: started"
+        case events.StepFinished():
+            return f"  {event.step}: done in {event.elapsed:.1f}s"
+        case events.StepSkipped():
+            return f"  {event.step}: {event.reason}, skipped"
+        case events.Notice():
+            return f"  {event.level.upper()}: {event.message}"
+        case events.FileFinished():
+            return (
+                f"  finished: {human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
+                f"({reduction(event.input_bytes, event.output_bytes):.1f}% smaller) in {event.elapsed:.1f}s"
+            )
+        case events.FileSkipped():
+            return f"{event.file}: skipped, {event.reason}"
+        case events.FileFailed():
+            return f"{event.file}: FAILED: {event.message}"
+        case events.BatchSummary():
+            return (
+                f"{event.succeeded} encoded, {event.failed} failed, {event.skipped} skipped; "
+                f"{human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
+                f"({reduction(event.input_bytes, event.output_bytes):.1f}% smaller) in {event.elapsed:.1f}s"
+            )
+    return None
+
+
+class PlainReporter:
+    """One line per event for logs and pipes; progress is reported every 10 %."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._last_decile: dict[str, int] = {}
+
+    def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.StepProgress):
+            if event.fraction is None:
+                return
+            decile = int(event.fraction * 10)
+            if decile > self._last_decile.get(event.step, 0):
+                self._last_decile[event.step] = decile
+                print(f"  {event.step}: {decile * 10}%", file=self.stream, flush=True)
+            return
+        if isinstance(event, events.StepStarted):
+            self._last_decile[event.step] = 0
+        line = describe(event)
+        if line is not None:
+            stream = sys.stderr if isinstance(event, events.FileFailed) else self.stream
+            print(line, file=stream, flush=True)
+
+
+class JsonReporter:
+    """One JSON object per line (tagged by "event"), for scripts and tests."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    def __call__(self, event: events.Event) -> None:
+        self.stream.write(msgspec.json.encode(event).decode() + "\n")
+        self.stream.flush()
+
+
+class RichReporter:
+    """A progress bar per running step on an interactive terminal."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console()
+        self.progress = Progress(
+            TextColumn("  {task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self._bars: dict[str, TaskID] = {}
+
+    def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.StepStarted):
+            self.progress.start()
+            self._bars[event.step] = self.progress.add_task(event.step, total=event.duration or None)
+            return
+        if isinstance(event, events.StepProgress):
+            if event.step in self._bars:
+                self.progress.update(self._bars[event.step], completed=event.seconds)
+            return
+        if isinstance(event, events.StepFinished | events.StepSkipped) and event.step in self._bars:
+            self.progress.remove_task(self._bars.pop(event.step))
+        if isinstance(event, events.FileFailed | events.FileFinished | events.FileSkipped | events.BatchSummary):
+            for bar in self._bars.values():
+                self.progress.remove_task(bar)
+            self._bars.clear()
+            self.progress.stop()
+        line = describe(event)
+        if line is not None:
+            if isinstance(event, events.FileFailed):
+                Console(stderr=True).print(line, style="red", highlight=False, markup=False)
+            else:
+                self.console.print(line, highlight=False, markup=False)
+
+
+def make_reporter(json: bool) -> PlainReporter | JsonReporter | RichReporter:
+    if json:
+        return JsonReporter()
+    if sys.stdout.isatty():
+        return RichReporter()
+    return PlainReporter()

@@ -1,0 +1,101 @@
+"""Run external commands (argv lists only, never a shell) with anyio, and turn ffmpeg's
+`-progress pipe:1` stream into progress callbacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import deque
+from collections.abc import Callable, Sequence
+
+import anyio
+from anyio.streams.text import TextReceiveStream
+
+from drapto.errors import DependencyError, ProcessError
+
+STDERR_TAIL_LINES = 40
+# SVT-AV1 logs through its own channel, not ffmpeg's -loglevel; level 1 keeps only its errors.
+CHILD_ENV = {"SVT_LOG": "1"}
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, **CHILD_ENV}
+
+
+def _failure(argv: Sequence[str], returncode: int, stderr: str) -> ProcessError:
+    tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
+    name = os.path.basename(argv[0])
+    last = tail.splitlines()[-1] if tail else "no error output"
+    return ProcessError(
+        f"{name} failed (exit code {returncode}): {last}",
+        detail=f"argv: {list(argv)}\n{tail}",
+    )
+
+
+def run_capture(argv: Sequence[str], *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """Run a short command to completion and keep its output."""
+
+    async def _run() -> subprocess.CompletedProcess[bytes]:
+        return await anyio.run_process(list(argv), check=False, env=_env(), stdin=subprocess.DEVNULL)
+
+    try:
+        result = anyio.run(_run)
+    except FileNotFoundError as exc:
+        raise DependencyError(f"Cannot run {argv[0]}: not found") from exc
+    except PermissionError as exc:
+        raise DependencyError(f"Cannot run {argv[0]}: permission denied") from exc
+    if check and result.returncode != 0:
+        raise _failure(argv, result.returncode, result.stderr.decode(errors="replace"))
+    return result
+
+
+def parse_progress_seconds(line: str) -> float | None:
+    """`out_time_us=1960292` → 1.96; other keys (and ffmpeg's "N/A") → None."""
+    key, _, value = line.strip().partition("=")
+    if key != "out_time_us" or not value.lstrip("-").isdigit():
+        return None
+    return max(int(value), 0) / 1_000_000
+
+
+def run_with_progress(argv: Sequence[str], on_seconds: Callable[[float], None] | None = None) -> None:
+    """Run a long ffmpeg command, reporting media seconds done; raise ProcessError on failure.
+
+    On cancellation (Ctrl-C, SIGTERM) the child is terminated, so no ffmpeg outlives drapto.
+    """
+    stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+
+    async def _pump_stdout(stream) -> None:
+        buffer = ""
+        async for chunk in TextReceiveStream(stream, errors="replace"):
+            buffer += chunk
+            *lines, buffer = buffer.split("\n")
+            for line in lines:
+                seconds = parse_progress_seconds(line)
+                if seconds is not None and on_seconds is not None:
+                    on_seconds(seconds)
+
+    async def _pump_stderr(stream) -> None:
+        async for chunk in TextReceiveStream(stream, errors="replace"):
+            stderr_tail.extend(chunk.splitlines())
+
+    async def _run() -> int:
+        process = await anyio.open_process(list(argv), env=_env(), stdin=subprocess.DEVNULL)
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(_pump_stdout, process.stdout)
+                group.start_soon(_pump_stderr, process.stderr)
+            return await process.wait()
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                with anyio.move_on_after(5, shield=True):
+                    await process.wait()
+                if process.returncode is None:
+                    process.kill()
+
+    try:
+        returncode = anyio.run(_run)
+    except FileNotFoundError as exc:
+        raise DependencyError(f"Cannot run {argv[0]}: not found") from exc
+    if returncode != 0:
+        raise _failure(argv, returncode, "\n".join(stderr_tail))

@@ -1,0 +1,75 @@
+"""Check a muxed output against what the source and the plan promised, before it gets its final name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from drapto import commands
+from drapto.errors import ValidationError
+from drapto.media import MediaInfo
+from drapto.plan import Expectations
+from drapto.probe import probe
+from drapto.runner import run_capture
+
+_VIDEO_LINE = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<codec>\w+).*?, (?P<pix_fmt>(?:yuv|gray|nv|p0)\w*)")
+
+
+def parse_pixel_format(ffmpeg_stderr: str) -> str | None:
+    """The first video stream's pixel format from ffmpeg's stream listing, e.g. `yuv420p10le`."""
+    match = _VIDEO_LINE.search(ffmpeg_stderr)
+    return match["pix_fmt"] if match else None
+
+
+def bit_depth_of(pixel_format: str | None) -> int | None:
+    if pixel_format is None:
+        return None
+    match = re.search(r"p(\d+)(?:le|be)$", pixel_format)
+    return int(match[1]) if match else 8
+
+
+def check_output(expect: Expectations, media: MediaInfo, pixel_format: str | None) -> list[str]:
+    """Every way `media` falls short of `expect`, as readable lines; empty means valid. Pure."""
+    problems: list[str] = []
+    if not media.video:
+        return ["no video stream"]
+    video = media.video[0]
+    if video.codec != "AV1":
+        problems.append(f"video codec is {video.codec}, expected AV1")
+    depth = bit_depth_of(pixel_format)
+    if depth != expect.bit_depth:
+        problems.append(f"video is {depth}-bit ({pixel_format}), expected {expect.bit_depth}-bit")
+    if (video.width, video.height) != (expect.width, expect.height):
+        problems.append(f"video is {video.width}x{video.height}, expected {expect.width}x{expect.height}")
+    if expect.duration is not None:
+        if media.duration is None:
+            problems.append("output has no duration")
+        elif abs(media.duration - expect.duration) > expect.duration_tolerance:
+            problems.append(
+                f"duration {media.duration:.3f}s differs from the source's {expect.duration:.3f}s "
+                f"by more than {expect.duration_tolerance:g}s"
+            )
+    channels = tuple(a.channels for a in media.audio)
+    if channels != expect.audio_channels:
+        problems.append(f"audio channels {list(channels)}, expected {list(expect.audio_channels)}")
+    not_opus = [a.index for a in media.audio if a.codec != "Opus"]
+    if not_opus:
+        problems.append(f"audio streams {not_opus} are not Opus")
+    for label, got, want in (
+        ("subtitle streams", len(media.text), expect.subtitles),
+        ("chapters", len(media.chapters), expect.chapters),
+        ("attachments", len(media.attachments), expect.attachments),
+    ):
+        if got != want:
+            problems.append(f"{got} {label}, expected {want}")
+    return problems
+
+
+def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
+    media = probe(path)
+    listing = run_capture(commands.stream_summary_argv(ffmpeg, str(path)), check=False).stderr.decode(errors="replace")
+    problems = check_output(expect, media, parse_pixel_format(listing))
+    if problems:
+        raise ValidationError(
+            f"Output failed validation: {'; '.join(problems)}", detail="\n".join(problems)
+        )
