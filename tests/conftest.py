@@ -1,0 +1,146 @@
+"""Shared fixtures: the real ffmpeg, and small clips generated with lavfi (never checked in)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from drapto.ffmpeg import resolve_ffmpeg
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class AudioSpec:
+    layout: str
+    channels: int
+    language: str | None = None
+    title: str | None = None
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    width: int = 320
+    height: int = 180
+    duration: float = 2.0
+    rate: str = "24000/1001"
+    video: bool = True
+    audio: tuple[AudioSpec, ...] = (
+        AudioSpec("5.1(side)", 6, "eng", "Surround", True),
+        AudioSpec("stereo", 2, "fra", None, False),
+    )
+    subtitles: bool = True
+    chapters: bool = True
+    title: str = "Test Movie"
+
+
+SRT = "1\n00:00:00,500 --> 00:00:01,200\nHello\n\n2\n00:00:01,300 --> 00:00:01,900\nWorld\n"
+
+
+def clip_argv(ffmpeg: str, spec: ClipSpec, folder: Path, target: Path) -> list[str]:
+    """The ffmpeg command that makes a test clip: testsrc2 video, tone-and-noise audio per layout, an SRT
+    subtitle and two chapters."""
+    argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    maps: list[str] = []
+    inputs = 0
+    if spec.video:
+        argv += ["-f", "lavfi", "-i", f"testsrc2=size={spec.width}x{spec.height}:rate={spec.rate}:duration={spec.duration}"]
+        maps += ["-map", f"{inputs}:v"]
+        inputs += 1
+    for audio in spec.audio:
+        # A wavering tone plus noise, different in every channel: Opus VBR lands near its target on
+        # this (on pure noise or identical channels it undershoots a lot).
+        exprs = "|".join(
+            f"0.3*sin(2*PI*{220 + 55 * i}*t*(1+0.01*sin(3*t)))+0.1*(2*random({i})-1)" for i in range(audio.channels)
+        )
+        source = f"aevalsrc=exprs={exprs}:c={audio.layout}:s=48000:d={spec.duration}"
+        argv += ["-f", "lavfi", "-i", source]
+        maps += ["-map", f"{inputs}:a"]
+        inputs += 1
+    if spec.subtitles:
+        srt = folder / "subs.srt"
+        srt.write_text(SRT)
+        argv += ["-i", str(srt)]
+        maps += ["-map", f"{inputs}:s"]
+        inputs += 1
+    meta_input = None
+    if spec.chapters:
+        chapters = folder / "chapters.txt"
+        chapters.write_text(
+            ";FFMETADATA1\n"
+            f"title={spec.title}\n"
+            "[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1000\ntitle=Opening\n"
+            f"[CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\nEND={int(spec.duration * 1000)}\ntitle=Ending\n"
+        )
+        argv += ["-i", str(chapters)]
+        meta_input = inputs
+        inputs += 1
+    argv += maps
+    if meta_input is not None:
+        argv += ["-map_metadata", str(meta_input), "-map_chapters", str(meta_input)]
+    else:
+        argv += ["-metadata", f"title={spec.title}"]
+    if spec.video:
+        argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    argv += ["-c:a", "pcm_s16le", "-c:s", "srt"]
+    for i, audio in enumerate(spec.audio):
+        if audio.language:
+            argv += [f"-metadata:s:a:{i}", f"language={audio.language}"]
+        if audio.title:
+            argv += [f"-metadata:s:a:{i}", f"title={audio.title}"]
+        argv += [f"-disposition:a:{i}", "default" if audio.default else "0"]
+    if spec.subtitles:
+        argv += ["-metadata:s:s:0", "language=eng", "-disposition:s:0", "forced"]
+    return argv + [str(target)]
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    return resolve_ffmpeg()
+
+
+@pytest.fixture(scope="session")
+def make_clip(ffmpeg, tmp_path_factory):
+    """Build (once per session) the clip a spec describes; returns its path."""
+    cache: dict[ClipSpec, Path] = {}
+
+    def _make(spec: ClipSpec = ClipSpec(), name: str = "clip.mkv") -> Path:
+        if spec not in cache:
+            folder = tmp_path_factory.mktemp("clip")
+            target = folder / name
+            subprocess.run(clip_argv(ffmpeg, spec, folder, target), check=True)
+            cache[spec] = target
+        return cache[spec]
+
+    return _make
+
+
+@pytest.fixture
+def clip_copy(make_clip, tmp_path):
+    """A private copy of a clip in this test's folder (tests may check the source is untouched)."""
+
+    def _copy(spec: ClipSpec = ClipSpec(), name: str = "film.mkv") -> Path:
+        target = tmp_path / "in" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(make_clip(spec).read_bytes())
+        return target
+
+    return _copy
+
+
+def run_drapto(*args: str | os.PathLike[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a child process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "drapto", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def json_events(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
