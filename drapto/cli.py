@@ -192,7 +192,8 @@ def encode(
         )
     if not failure_codes:
         return EXIT_OK
-    return EXIT_USAGE if all(code == EXIT_USAGE for code in failure_codes) else EXIT_FAILED
+    only_bad_input = all(code == EXIT_USAGE for code in failure_codes) and not counts["done"] + counts["skipped"]
+    return EXIT_USAGE if only_bad_input else EXIT_FAILED
 
 
 @app.command

@@ -253,26 +253,32 @@ def run_job(job: Job, emit: Emit) -> None:
 def dodo_namespace(source: str | None, output: str | None) -> dict[str, Any]:
     """What `dodo.py` exposes: the job's graph when `input=` and `output=` are given, else a task that
     says how to call it (so `doit list` and `doit help` still work)."""
-    if not source or not output:
-
-        def task_encode() -> dict[str, Any]:
-            """Encode a film: doit encode input=IN output=OUT"""
-
-            def usage() -> TaskFailed:
-                return TaskFailed("usage: doit encode input=IN output=OUT (OUT: a folder or a .mkv path)")
-
-            return {"actions": [usage]}
-
-        return {"task_encode": task_encode}
     from drapto.config import load_config
-    from drapto.ffmpeg import resolve_ffmpeg
+    from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
     from drapto.jobs import check_not_source, output_for, prepare_output_dir
+    from drapto.plan import required_capabilities
     from drapto.report import PlainReporter
 
-    source_path = Path(source).absolute()
-    target = output_for(source_path, Path(output).absolute(), batch=False)
-    check_not_source(source_path, target)
-    prepare_output_dir(target)
-    config = load_config()
-    job = Job(source=str(source_path), output=str(target), config=config, ffmpeg=resolve_ffmpeg(config.ffmpeg))
+    try:
+        if not source or not output:
+            raise DraptoError("usage: doit encode input=IN output=OUT (OUT: a folder or a .mkv path)")
+        source_path = Path(source).absolute()
+        target = output_for(source_path, Path(output).absolute(), batch=False)
+        check_not_source(source_path, target)
+        prepare_output_dir(target)
+        config = load_config()
+        job = Job(source=str(source_path), output=str(target), config=config, ffmpeg=resolve_ffmpeg(config.ffmpeg))
+        check_capabilities(job.ffmpeg, required_capabilities(build_plan(probe(source_path), job)))
+    except DraptoError as error:
+        return _failing_encode_task(error.message)
     return namespace(job, PlainReporter(), Outcome())
+
+
+def _failing_encode_task(message: str) -> dict[str, Any]:
+    """A stand-in `encode` task that reports why the job cannot start, without a traceback."""
+
+    def task_encode() -> dict[str, Any]:
+        """Encode a film: doit encode input=IN output=OUT"""
+        return {"actions": [lambda: TaskFailed(message)]}
+
+    return {"task_encode": task_encode}

@@ -11,7 +11,7 @@ from drapto.media import MediaInfo, parse_mediainfo_json
 
 
 def read_mediainfo_json(path: Path) -> str:
-    """MediaInfo's JSON for `path`; the raw text is what `probe.json` keeps."""
+    """MediaInfo's JSON for `path` (its full output, which the pure parser reads)."""
     if not path.exists():
         raise InputError(f"Input not found: {path}")
     if not path.is_file():

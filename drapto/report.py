@@ -20,8 +20,10 @@ def human_bytes(size: float) -> str:
     return f"{size:.2f} GiB"
 
 
-def reduction(input_bytes: int, output_bytes: int) -> float:
-    return (input_bytes - output_bytes) / input_bytes * 100 if input_bytes else 0.0
+def size_change(input_bytes: int, output_bytes: int) -> str:
+    """"27.1% smaller" (or "larger", which happens with already well-compressed sources)."""
+    percent = (input_bytes - output_bytes) / input_bytes * 100 if input_bytes else 0.0
+    return f"{abs(percent):.1f}% {'smaller' if percent >= 0 else 'larger'}"
 
 
 def describe(event: events.Event) -> str | None:
@@ -43,7 +45,7 @@ def describe(event: events.Event) -> str | None:
         case events.FileFinished():
             return (
                 f"  finished: {human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
-                f"({reduction(event.input_bytes, event.output_bytes):.1f}% smaller) in {event.elapsed:.1f}s"
+                f"({size_change(event.input_bytes, event.output_bytes)}) in {event.elapsed:.1f}s"
             )
         case events.FileSkipped():
             return f"{event.file}: skipped, {event.reason}"
@@ -53,7 +55,7 @@ def describe(event: events.Event) -> str | None:
             return (
                 f"{event.succeeded} encoded, {event.failed} failed, {event.skipped} skipped; "
                 f"{human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
-                f"({reduction(event.input_bytes, event.output_bytes):.1f}% smaller) in {event.elapsed:.1f}s"
+                f"({size_change(event.input_bytes, event.output_bytes)}) in {event.elapsed:.1f}s"
             )
     return None
 
