@@ -19,7 +19,7 @@ from drapto import __version__, events
 from drapto.config import Config, load_config, show_config
 from drapto.errors import DraptoError, InputError
 from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
-from drapto.graph import Job, build_plan, run_job
+from drapto.graph import Job, build_plan, make_job, run_job
 from drapto.jobs import check_not_source, discover, output_for, prepare_output_dir
 from drapto.plan import EncodePlan, required_capabilities
 from drapto.probe import probe
@@ -71,7 +71,7 @@ def _log_failure(source: str, error: DraptoError) -> Path | None:
 
 def _plan_for(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
     check_not_source(source, output)
-    job = Job(source=str(source), output=str(output), config=config, ffmpeg=ffmpeg)
+    job = make_job(source, output, config, ffmpeg)
     return job, build_plan(probe(source), job)
 
 
@@ -96,6 +96,8 @@ def _encode_one(source: Path, output: Path, config: Config, ffmpeg: str, emit: A
             steps=tuple(step.name for step in plan.steps),
         )
     )
+    for notice in plan.notices:
+        emit(events.Notice(file=str(source), level="warning", message=notice))
     started = time.monotonic()
     run_job(job, emit)
     if not config.keep:
@@ -216,7 +218,13 @@ def plan(
     for source in sources:
         target = output_for(source, output, batch=input.is_dir())
         _job, encode_plan = _plan_for(source, target, config, ffmpeg)
-        print(f"# {source} -> {target} ({encode_plan.resolution}, CRF {encode_plan.crf}, preset {encode_plan.preset})")
+        print(
+            f"# {source} -> {target} ({encode_plan.resolution}, {encode_plan.dynamic}"
+            f"{', Dolby Vision ' + encode_plan.dolby_vision if encode_plan.dolby_vision else ''}, "
+            f"CRF {encode_plan.crf}, preset {encode_plan.preset})"
+        )
+        for notice in encode_plan.notices:
+            print(f"# WARNING: {notice}")
         for step in encode_plan.steps:
             print(f"# {step.name}: writes {step.partial}, renamed to {step.target} on success")
             print(shlex.join(step.argv))

@@ -32,8 +32,12 @@ def video_encode_argv(
     film_grain: int,
     film_grain_denoise: bool,
     crop: str | None,
+    colour: Sequence[str] = (),
+    dolby_vision: bool = False,
 ) -> list[str]:
-    """SVT-AV1 10-bit encode of the first video stream only; audio, subtitles and tags come later."""
+    """SVT-AV1 10-bit encode of the first video stream only; audio, subtitles and tags come later.
+    `colour` holds the source's colour tags as ffmpeg flags; `dolby_vision` keeps the RPU (only ever
+    set for a Dolby Vision source: libsvtav1 fails to open with it on any other)."""
     svt_params = f"tune=0:keyint={keyint_seconds}s:film-grain={film_grain}"
     svt_params += f":film-grain-denoise={int(film_grain_denoise)}"
     return [
@@ -46,6 +50,8 @@ def video_encode_argv(
         "-preset", str(preset),
         "-crf", str(crf),
         "-svtav1-params", svt_params,
+        *colour,
+        *(["-dolbyvision", "1"] if dolby_vision else []),
         "-an", "-sn", "-dn",
         "-map_metadata", "-1", "-map_chapters", "-1",
         "-f", "matroska", target,
@@ -126,6 +132,11 @@ def stream_summary_argv(ffmpeg: str, path: str) -> list[str]:
     """ffmpeg's own stream listing (on stderr): the only place the decoder's pixel format shows,
     which MediaInfo does not report for AV1 in Matroska."""
     return [ffmpeg, "-hide_banner", "-nostdin", "-i", path]
+
+
+def encoder_help_argv(ffmpeg: str, encoder: str) -> list[str]:
+    """The options an encoder takes (e.g. whether libsvtav1 has `-dolbyvision`)."""
+    return [ffmpeg, "-hide_banner", "-nostdin", "-h", f"encoder={encoder}"]
 
 
 def capabilities_argv(ffmpeg: str, listing: str) -> list[str]:

@@ -52,6 +52,12 @@ def capabilities(ffmpeg: str) -> dict[str, frozenset[str]]:
     }
 
 
+@cache
+def encoder_has_option(ffmpeg: str, encoder: str, option: str) -> bool:
+    help_text = run_capture(commands.encoder_help_argv(ffmpeg, encoder), check=False).stdout.decode(errors="replace")
+    return re.search(rf"^\s*-{re.escape(option)}\s", help_text, flags=re.M) is not None
+
+
 def check_capabilities(ffmpeg: str, needed: dict[str, set[str]]) -> None:
     """One clear error naming everything missing, before any work starts."""
     have = capabilities(ffmpeg)

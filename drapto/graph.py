@@ -41,6 +41,7 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     output: str
     config: Config
     ffmpeg: str
+    dolby_vision_rpu: bool = True  # whether this ffmpeg's libsvtav1 can carry Dolby Vision
 
 
 class Outcome:
@@ -51,7 +52,19 @@ class Outcome:
 
 
 def build_plan(media: MediaInfo, job: Job) -> EncodePlan:
-    return plan_standard(require_video(media), job.config, ffmpeg=job.ffmpeg, output=Path(job.output))
+    return plan_standard(
+        require_video(media), job.config, ffmpeg=job.ffmpeg, output=Path(job.output),
+        dolby_vision_rpu=job.dolby_vision_rpu,
+    )  # fmt: skip
+
+
+def make_job(source: Path, output: Path, config: Config, ffmpeg: str) -> Job:
+    from drapto.ffmpeg import encoder_has_option
+
+    return Job(
+        source=str(source), output=str(output), config=config, ffmpeg=ffmpeg,
+        dolby_vision_rpu=encoder_has_option(ffmpeg, "libsvtav1", "dolbyvision"),
+    )  # fmt: skip
 
 
 class CachedMD5Checker(MD5Checker):
@@ -267,7 +280,7 @@ def dodo_namespace(source: str | None, output: str | None) -> dict[str, Any]:
         check_not_source(source_path, target)
         prepare_output_dir(target)
         config = load_config()
-        job = Job(source=str(source_path), output=str(target), config=config, ffmpeg=resolve_ffmpeg(config.ffmpeg))
+        job = make_job(source_path, target, config, resolve_ffmpeg(config.ffmpeg))
         check_capabilities(job.ffmpeg, required_capabilities(build_plan(probe(source_path), job)))
     except DraptoError as error:
         return _failing_encode_task(error.message)

@@ -13,6 +13,7 @@ import msgspec
 from drapto import commands
 from drapto.config import Config
 from drapto.errors import InputError
+from drapto.hdr import classify, colour_args
 from drapto.media import AudioStream, MediaInfo, TextStream
 
 Resolution = Literal["SD", "HD", "UHD"]
@@ -47,6 +48,9 @@ class Expectations(msgspec.Struct, frozen=True, kw_only=True):
     subtitles: int
     chapters: int
     attachments: int
+    dynamic: str = "SDR"  # SDR, HDR10, PQ or HLG (drapto.hdr)
+    dolby_vision: bool = False
+    colour: tuple[str | None, str | None, str | None] = (None, None, None)  # MediaInfo primaries, transfer, matrix
 
 
 class WorkPaths(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,6 +76,9 @@ class EncodePlan(msgspec.Struct, frozen=True, kw_only=True):
     crop: str | None
     steps: tuple[Step, ...]
     expect: Expectations
+    dynamic: str = "SDR"
+    dolby_vision: str | None = None  # the source's profile
+    notices: tuple[str, ...] = ()  # things the user must be told before encoding
 
 
 def work_paths(output: Path) -> WorkPaths:
@@ -133,9 +140,16 @@ def _crop_size(crop: str | None, width: int, height: int) -> tuple[int, int]:
 
 
 def plan_standard(
-    media: MediaInfo, config: Config, *, ffmpeg: str, output: Path, crop: str | None = None
+    media: MediaInfo,
+    config: Config,
+    *,
+    ffmpeg: str,
+    output: Path,
+    crop: str | None = None,
+    dolby_vision_rpu: bool = True,
 ) -> EncodePlan:
-    """One CRF encode of the whole video (CRF by width class), one Opus step per audio stream, one mux."""
+    """One CRF encode of the whole video (CRF by width class), one Opus step per audio stream, one mux.
+    `dolby_vision_rpu` says whether this ffmpeg's libsvtav1 can carry a Dolby Vision RPU."""
     if not media.video:
         raise InputError(f"No video stream in {media.path}")
     video = media.video[0]
@@ -145,6 +159,15 @@ def plan_standard(
     paths = work_paths(output)
     source = media.path
     crf = crf_for(video.width, config)
+    colour = classify(video)
+    keep_rpu = colour.dolby_vision is not None and dolby_vision_rpu
+    notices = []
+    if colour.dolby_vision is not None and not keep_rpu:
+        notices.append(
+            f"Dolby Vision (profile {colour.dolby_vision}) will be LOST: this ffmpeg's libsvtav1 has no "
+            "-dolbyvision option, so only the base layer"
+            + (" (HDR10)" if colour.is_hdr else "") + " is encoded."
+        )
     steps = [
         Step(
             name="video",
@@ -160,6 +183,8 @@ def plan_standard(
                     film_grain=config.film_grain,
                     film_grain_denoise=config.film_grain_denoise,
                     crop=crop,
+                    colour=colour_args(colour),
+                    dolby_vision=keep_rpu,
                 )
             ),
             inputs=(source,),
@@ -231,7 +256,13 @@ def plan_standard(
             subtitles=len(media.text),
             chapters=len(media.chapters),
             attachments=len(media.attachments),
+            dynamic=colour.dynamic,
+            dolby_vision=keep_rpu,
+            colour=(video.color_primaries, video.transfer, video.matrix),
         ),
+        dynamic=colour.dynamic,
+        dolby_vision=colour.dolby_vision,
+        notices=tuple(notices),
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from drapto import commands
 from drapto.errors import ValidationError
+from drapto.hdr import classify
 from drapto.media import MediaInfo
 from drapto.plan import Expectations
 from drapto.probe import probe
@@ -49,6 +50,15 @@ def check_output(expect: Expectations, media: MediaInfo, pixel_format: str | Non
                 f"duration {media.duration:.3f}s differs from the source's {expect.duration:.3f}s "
                 f"by more than {expect.duration_tolerance:g}s"
             )
+    colour = classify(video)
+    if colour.dynamic != expect.dynamic:
+        problems.append(f"video is {colour.dynamic}, expected {expect.dynamic}")
+    if expect.dolby_vision and colour.dolby_vision is None:
+        problems.append("Dolby Vision was expected but the output has none")
+    got = (video.color_primaries, video.transfer, video.matrix)
+    for label, want, have in zip(("primaries", "transfer", "matrix"), expect.colour, got, strict=True):
+        if want is not None and have != want:
+            problems.append(f"colour {label} is {have}, expected {want}")
     channels = tuple(a.channels for a in media.audio)
     if channels != expect.audio_channels:
         problems.append(f"audio channels {list(channels)}, expected {list(expect.audio_channels)}")
