@@ -7,6 +7,7 @@ import shutil
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,18 +44,43 @@ def parse_crf(value: str) -> dict[str, int]:
     return dict(zip(("crf_sd", "crf_hd", "crf_uhd"), numbers, strict=True))
 
 
-def _config(
-    crf: str | None, preset: int | None, film_grain: int | None, film_grain_denoise: bool | None, keep: bool | None
-) -> Config:
-    overrides: dict[str, Any] = {
-        "preset": preset,
-        "film_grain": film_grain,
-        "film_grain_denoise": film_grain_denoise,
-        "keep": keep,
-    }
-    if crf is not None:
-        overrides.update(parse_crf(crf))
-    return load_config(overrides)
+@dataclass(frozen=True)
+class EncodeFlags:
+    """Flags shared by `encode` and `plan`; each overrides the config file and environment.
+
+    Parameters
+    ----------
+    standard
+        One CRF encode of the whole film, CRF by width class (the only mode so far).
+    crf
+        CRF for every class (25) or per class as SD,HD,UHD (25,25,29).
+    preset
+        SVT-AV1 preset, -2 (slowest) to 13 (fastest); default 6.
+    film_grain
+        SVT-AV1 film-grain synthesis level, 0 (off) to 50.
+    film_grain_denoise
+        Denoise the source before grain synthesis.
+    """
+
+    standard: bool = False
+    crf: str | None = None
+    preset: int | None = None
+    film_grain: int | None = None
+    film_grain_denoise: bool | None = None
+
+    def config(self, keep: bool | None = None) -> Config:
+        overrides: dict[str, Any] = {
+            "preset": self.preset,
+            "film_grain": self.film_grain,
+            "film_grain_denoise": self.film_grain_denoise,
+            "keep": keep,
+        }
+        if self.crf is not None:
+            overrides.update(parse_crf(self.crf))
+        return load_config(overrides)
+
+
+NO_FLAGS = EncodeFlags()
 
 
 def _log_failure(source: str, error: DraptoError) -> Path | None:
@@ -123,11 +149,7 @@ def encode(
     input: Path,
     output: Path,
     *,
-    standard: bool = False,
-    crf: str | None = None,
-    preset: int | None = None,
-    film_grain: int | None = None,
-    film_grain_denoise: bool | None = None,
+    flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
     keep: bool | None = None,
     json: bool = False,
 ) -> int:
@@ -139,23 +161,13 @@ def encode(
         A video file, or a folder whose video files are all encoded.
     output
         Output folder (created if missing), or the output .mkv path for a single input.
-    standard
-        One CRF encode of the whole film, CRF by width class (the only mode so far).
-    crf
-        CRF for every class (25) or per class as SD,HD,UHD (25,25,29).
-    preset
-        SVT-AV1 preset, -2 (slowest) to 13 (fastest); default 6.
-    film_grain
-        SVT-AV1 film-grain synthesis level, 0 (off) to 50.
-    film_grain_denoise
-        Denoise the source before grain synthesis.
     keep
         Keep the work folder (OUTPUT/.drapto/STEM) after success.
     json
         Print events as JSON lines instead of text.
     """
     emit = make_reporter(json)
-    config = _config(crf, preset, film_grain, film_grain_denoise, keep)
+    config = flags.config(keep)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     # Absolute paths: a file named "-x.mkv" must never reach ffmpeg looking like an option.
     input, output = input.absolute(), output.absolute()
@@ -203,15 +215,11 @@ def plan(
     input: Path,
     output: Path,
     *,
-    standard: bool = False,
-    crf: str | None = None,
-    preset: int | None = None,
-    film_grain: int | None = None,
-    film_grain_denoise: bool | None = None,
+    flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
 ) -> int:
     """Print every command `drapto encode` would run for INPUT, shell-quoted, in order. Encodes nothing;
     only MediaInfo reads the source."""
-    config = _config(crf, preset, film_grain, film_grain_denoise, None)
+    config = flags.config()
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     input, output = input.absolute(), output.absolute()
     sources = discover(input)
