@@ -98,6 +98,7 @@ def test_crop_is_a_plan_input(snapshot):
 def test_capability_check_and_snapshot_helpers(snapshot):
     assert commands.capabilities_argv("ffmpeg", "encoders") == snapshot
     assert commands.stream_summary_argv("ffmpeg", "/out/x.mkv") == snapshot
+    assert commands.encoder_help_argv("ffmpeg", "libsvtav1") == snapshot
 
 
 def test_no_video_is_an_input_error():
