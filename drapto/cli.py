@@ -19,11 +19,10 @@ from cyclopts import Parameter
 from drapto import __version__, events
 from drapto.config import Config, load_config, show_config
 from drapto.errors import DraptoError, InputError
-from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
-from drapto.graph import Job, build_plan, make_job, run_job
-from drapto.jobs import check_not_source, discover, output_for, prepare_output_dir
-from drapto.plan import EncodePlan, required_capabilities
-from drapto.probe import probe
+from drapto.ffmpeg import resolve_ffmpeg
+from drapto.graph import plan_job, ready_job, run_job
+from drapto.jobs import check_not_source, discover, output_for
+from drapto.plan import work_paths
 from drapto.report import make_reporter
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -95,22 +94,14 @@ def _log_failure(source: str, error: DraptoError) -> Path | None:
         return None
 
 
-def _plan_for(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
-    check_not_source(source, output)
-    job = make_job(source, output, config, ffmpeg)
-    return job, build_plan(probe(source), job)
-
-
 def _encode_one(source: Path, output: Path, config: Config, ffmpeg: str, emit: Any) -> tuple[str, int]:
     """Encode one file; returns ("done"|"skipped", output size)."""
     check_not_source(source, output)
-    workdir = output.parent / ".drapto" / output.stem
+    workdir = Path(work_paths(output).workdir)
     if output.exists() and not workdir.exists():
         emit(events.FileSkipped(file=str(source), output=str(output), reason="output already exists"))
         return "skipped", 0
-    prepare_output_dir(output)
-    job, plan = _plan_for(source, output, config, ffmpeg)
-    check_capabilities(ffmpeg, required_capabilities(plan))
+    job, plan = ready_job(source, output, config, ffmpeg)
     emit(
         events.FileStarted(
             file=str(source),
@@ -225,7 +216,7 @@ def plan(
     sources = discover(input)
     for source in sources:
         target = output_for(source, output, batch=input.is_dir())
-        _job, encode_plan = _plan_for(source, target, config, ffmpeg)
+        _job, encode_plan = plan_job(source, target, config, ffmpeg)
         print(
             f"# {source} -> {target} ({encode_plan.resolution}, {encode_plan.dynamic}"
             f"{', Dolby Vision ' + encode_plan.dolby_vision if encode_plan.dolby_vision else ''}, "

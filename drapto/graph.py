@@ -67,6 +67,28 @@ def make_job(source: Path, output: Path, config: Config, ffmpeg: str) -> Job:
     )  # fmt: skip
 
 
+def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
+    """Probe and plan one file without writing anything (what `drapto plan` shows)."""
+    from drapto.jobs import check_not_source
+
+    check_not_source(source, output)
+    job = make_job(source, output, config, ffmpeg)
+    return job, build_plan(probe(source), job)
+
+
+def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
+    """Every check that must pass before encoding starts: the output folder is writable, the source
+    is not the output and has video, and ffmpeg can do what the plan needs."""
+    from drapto.ffmpeg import check_capabilities
+    from drapto.jobs import prepare_output_dir
+    from drapto.plan import required_capabilities
+
+    prepare_output_dir(output)
+    job, plan = plan_job(source, output, config, ffmpeg)
+    check_capabilities(ffmpeg, required_capabilities(plan))
+    return job, plan
+
+
 class CachedMD5Checker(MD5Checker):
     """doit's content-hash checker, hashing each (file, mtime, size) once per process: every step
     depends on the source, and re-reading a 50 GB film for each of them would cost minutes."""
@@ -267,9 +289,8 @@ def dodo_namespace(source: str | None, output: str | None) -> dict[str, Any]:
     """What `dodo.py` exposes: the job's graph when `input=` and `output=` are given, else a task that
     says how to call it (so `doit list` and `doit help` still work)."""
     from drapto.config import load_config
-    from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
-    from drapto.jobs import check_not_source, output_for, prepare_output_dir
-    from drapto.plan import required_capabilities
+    from drapto.ffmpeg import resolve_ffmpeg
+    from drapto.jobs import check_not_source, output_for
     from drapto.report import PlainReporter
 
     try:
@@ -278,10 +299,8 @@ def dodo_namespace(source: str | None, output: str | None) -> dict[str, Any]:
         source_path = Path(source).absolute()
         target = output_for(source_path, Path(output).absolute(), batch=False)
         check_not_source(source_path, target)
-        prepare_output_dir(target)
         config = load_config()
-        job = make_job(source_path, target, config, resolve_ffmpeg(config.ffmpeg))
-        check_capabilities(job.ffmpeg, required_capabilities(build_plan(probe(source_path), job)))
+        job, _plan = ready_job(source_path, target, config, resolve_ffmpeg(config.ffmpeg))
     except DraptoError as error:
         return _failing_encode_task(error.message)
     return namespace(job, PlainReporter(), Outcome())
