@@ -13,17 +13,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import cyclopts
+import msgspec
 import platformdirs
 from cyclopts import Parameter
 
 from drapto import __version__, events
 from drapto.config import Config, load_config, show_config
 from drapto.errors import DraptoError, InputError
-from drapto.ffmpeg import resolve_ffmpeg
+from drapto.analysis import analyse, render_text
+from drapto.cropdetect import analyse_crop
+from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
 from drapto.graph import plan_job, ready_job, run_job
 from drapto.jobs import check_not_source, discover, output_for
 from drapto.plan import work_paths
-from drapto.report import make_reporter
+from drapto.probe import probe, require_video
+from drapto.report import crop_summary, make_reporter
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -59,6 +63,8 @@ class EncodeFlags:
         SVT-AV1 film-grain synthesis level, 0 (off) to 50.
     film_grain_denoise
         Denoise the source before grain synthesis.
+    crop
+        auto (detect black bars, the default), none, or an explicit W:H:X:Y crop.
     """
 
     standard: bool = False
@@ -66,9 +72,11 @@ class EncodeFlags:
     preset: int | None = None
     film_grain: int | None = None
     film_grain_denoise: bool | None = None
+    crop: str | None = None
 
     def config(self, keep: bool | None = None) -> Config:
         overrides: dict[str, Any] = {
+            "crop": self.crop,
             "preset": self.preset,
             "film_grain": self.film_grain,
             "film_grain_denoise": self.film_grain_denoise,
@@ -109,7 +117,6 @@ def _encode_one(source: Path, output: Path, config: Config, ffmpeg: str, emit: A
             resolution=plan.resolution,
             crf=plan.crf,
             preset=plan.preset,
-            crop=plan.crop,
             steps=tuple(step.name for step in plan.steps),
         )
     )
@@ -208,26 +215,58 @@ def plan(
     *,
     flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
 ) -> int:
-    """Print every command `drapto encode` would run for INPUT, shell-quoted, in order. Encodes nothing;
-    only MediaInfo reads the source."""
+    """Print every command `drapto encode` would run for INPUT, shell-quoted, in order. Encodes and
+    writes nothing; MediaInfo and the crop samples read the source."""
     config = flags.config()
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     input, output = input.absolute(), output.absolute()
     sources = discover(input)
     for source in sources:
         target = output_for(source, output, batch=input.is_dir())
-        _job, encode_plan = plan_job(source, target, config, ffmpeg)
+        encode_plan, crop = plan_job(source, target, config, ffmpeg)
         print(
             f"# {source} -> {target} ({encode_plan.resolution}, {encode_plan.dynamic}"
             f"{', Dolby Vision ' + encode_plan.dolby_vision if encode_plan.dolby_vision else ''}, "
             f"CRF {encode_plan.crf}, preset {encode_plan.preset})"
         )
+        decision = crop.decision
+        print(f"# crop: {crop_summary(decision.crop, decision.reason, decision.samples)}")
+        for candidate in decision.candidates:
+            print(f"#   candidate {candidate.crop} x {candidate.count}")
         for notice in encode_plan.notices:
             print(f"# WARNING: {notice}")
         for step in encode_plan.steps:
             print(f"# {step.name}: writes {step.partial}, renamed to {step.target} on success")
             print(shlex.join(step.argv))
         print(f"# validate: checks {encode_plan.paths.muxed}, then renames it to {target} via {target}.partial")
+    return EXIT_OK
+
+
+@app.command
+def analyze(input: Path, *, crop: str | None = None, json: bool = False) -> int:
+    """Show what drapto sees in INPUT (a file or a folder): container, duration, resolution class, HDR and
+    Dolby Vision, the crop decision with its candidates, audio streams with their planned Opus bitrates,
+    subtitles and chapters. Writes nothing.
+
+    Parameters
+    ----------
+    input
+        A video file, or a folder whose video files are all analysed.
+    crop
+        auto (detect black bars, the default), none, or an explicit W:H:X:Y crop.
+    json
+        One JSON object per file instead of text.
+    """
+    config = load_config({"crop": crop})
+    ffmpeg = resolve_ffmpeg(config.ffmpeg)
+    check_capabilities(ffmpeg, {"filters": {"cropdetect"}} if config.crop == "auto" else {})
+    for source in discover(input.absolute()):
+        media = require_video(probe(source))
+        report = analyse(media, analyse_crop(ffmpeg, media, config.crop), config)
+        if json:
+            print(msgspec.json.encode(report).decode(), flush=True)
+        else:
+            print(render_text(report), end="", flush=True)
     return EXIT_OK
 
 

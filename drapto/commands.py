@@ -128,6 +128,22 @@ def mux_argv(
     return argv + ["-f", "matroska", target]
 
 
+def cropdetect_argv(ffmpeg: str, source: str, *, start: float, frames: int, limit: str) -> list[str]:
+    """cropdetect over `frames` frames from the keyframe at or before `start`; the answers are printed at
+    info level on stderr. `-noaccurate_seek` skips decoding from that keyframe up to `start` (up to a whole
+    GOP per sample), and one decoder thread each suits many samples running side by side."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
+        "-threads", "1", "-noaccurate_seek", "-ss", f"{start:.2f}",
+        "-i", source,
+        "-map", "0:v:0",
+        "-frames:v", str(frames),
+        "-vf", f"cropdetect=limit={limit}:round=2:reset=1:skip=0",
+        "-an", "-sn", "-dn",
+        "-f", "null", "-",
+    ]  # fmt: skip
+
+
 def stream_summary_argv(ffmpeg: str, path: str) -> list[str]:
     """ffmpeg's own stream listing (on stderr): the only place the decoder's pixel format shows,
     which MediaInfo does not report for AV1 in Matroska."""

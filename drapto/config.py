@@ -9,6 +9,7 @@ from typing import Any, Literal
 import msgspec
 import platformdirs
 
+from drapto.crop import check_crop_setting
 from drapto.errors import InputError
 
 CONFIG_ENV = "DRAPTO_CONFIG"
@@ -23,6 +24,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     crf_uhd: int = 29
     preset: int = 6
     keyint_seconds: int = 10
+    crop: str = "auto"  # auto (detect black bars), none, or W:H:X:Y
     film_grain: int = 0
     film_grain_denoise: bool = False
     ffmpeg: str | None = None
@@ -36,6 +38,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise InputError(f"preset must be between -2 and 13, got {self.preset}")
         if not 0 <= self.film_grain <= 50:
             raise InputError(f"film_grain must be between 0 and 50, got {self.film_grain}")
+        check_crop_setting(self.crop)
         if self.keyint_seconds < 1:
             raise InputError(f"keyint_seconds must be at least 1, got {self.keyint_seconds}")
 

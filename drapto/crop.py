@@ -11,13 +11,25 @@ from collections import Counter
 
 import msgspec
 
+from drapto.errors import InputError
+
 # cropdetect prints `crop=W:H:X:Y`; signs allowed so a bogus negative value is seen (and then discarded).
 _CROP_RE = re.compile(r"(?<![\w-])crop=(-?\d+):(-?\d+):(-?\d+):(-?\d+)")
 
-# Black thresholds on the 8-bit scale: SDR video black is code 16; PQ/HLG black sits higher in code values
-# (drapto's latest version used 100 for HDR).
-SDR_BLACK_8BIT = 16
-HDR_BLACK_8BIT = 100
+# Black thresholds as fractions of the decoded frame's maximum value, which is how cropdetect reads a
+# `limit` below 1. SDR: 16/255, 8-bit video black, the limit every drapto used. HDR: drapto passed
+# `limit=100` to cropdetect, which applies a limit of 1 or more unscaled, to the 10-bit decode of a PQ/HLG
+# source, so the working threshold was 100 of 1023 (about 25/255, near ffmpeg's own default of 24/255).
+# Read as 100/255 instead, it would be about 25 nits in PQ and count dim picture as bars.
+SDR_BLACK_LIMIT = 16 / 255
+HDR_BLACK_LIMIT = 100 / 1023
+
+# Sampling: every 0.5 % from 15 % to 85 % of the running time (141 points, drapto's latest sampler), but
+# never closer than 2 s, so a one-minute clip costs 22 short decodes rather than 141 overlapping ones.
+MAX_SAMPLES = 141
+MIN_SAMPLE_SPACING = 2.0
+SAMPLE_FRAMES = 10
+SAMPLE_START, SAMPLE_END = 0.15, 0.85
 
 # Transfer names meaning HDR, normalised (lowercase, no spaces/dots/dashes/underscores): MediaInfo says "PQ"
 # and "HLG" (sometimes "SMPTE ST 2084" / "ARIB STD-B67"); ffprobe says "smpte2084" / "arib-std-b67".
@@ -34,6 +46,44 @@ class CropDecision(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
     candidates: tuple[CropCandidate, ...]  # most frequent first, then by string
     samples: int  # every sample given, including those that reported nothing
+
+
+class CropSample(msgspec.Struct, frozen=True, kw_only=True):
+    time: float  # where the sample was asked for, in seconds (ffmpeg starts at the keyframe before it)
+    crop: str | None  # its most frequent answer, None if cropdetect printed nothing
+
+
+class CropAnalysis(msgspec.Struct, frozen=True, kw_only=True):
+    """What crop.json holds: the setting, the raw samples and the decision taken from them."""
+
+    setting: str  # "auto", "none" or "W:H:X:Y"
+    limit: str | None  # cropdetect's limit, when samples were taken
+    samples: tuple[CropSample, ...]
+    decision: CropDecision
+
+
+_SETTING_RE = re.compile(r"(\d+):(\d+):(\d+):(\d+)")
+
+
+def check_crop_setting(value: str) -> str:
+    """`auto`, `none` or `W:H:X:Y` (a leading `crop=` is accepted), normalised; InputError otherwise."""
+    setting = value.strip().lower().removeprefix("crop=")
+    if setting in ("auto", "none") or _SETTING_RE.fullmatch(setting):
+        return setting
+    raise InputError(f"crop must be auto, none or W:H:X:Y (e.g. 1920:800:0:140), got {value!r}")
+
+
+def fixed_decision(setting: str, width: int, height: int) -> CropDecision:
+    """The decision when the user chose (`none` or an explicit crop): checked against the frame, no samples."""
+    if setting == "none":
+        return CropDecision(crop=None, reason="cropping disabled by the crop setting", candidates=(), samples=0)
+    w, h, x, y = _parse(setting)
+    if w <= 0 or h <= 0 or x + w > width or y + h > height:
+        raise InputError(f"crop {setting} does not fit the {width}x{height} frame")
+    if any(v % 2 for v in (w, h, x, y)):
+        raise InputError(f"crop {setting} must use even numbers (4:2:0 chroma is sampled in pairs)")
+    reason = "no crop: the crop setting is the full frame" if (w, h) == (width, height) else "set by the crop setting"
+    return CropDecision(crop=None if (w, h) == (width, height) else setting, reason=reason, candidates=(), samples=0)
 
 
 def parse_cropdetect(stderr: str) -> str | None:
@@ -56,29 +106,37 @@ def is_hdr_transfer(transfer: str | None) -> bool:
     return any(p in _HDR_TRANSFERS for p in parts)
 
 
+def _black_limit(transfer: str | None) -> float:
+    return HDR_BLACK_LIMIT if is_hdr_transfer(transfer) else SDR_BLACK_LIMIT
+
+
 def black_threshold(bit_depth: int | None, transfer: str | None) -> int:
-    """The black threshold as an int in the SOURCE's own code values at `bit_depth` (None means 8).
-
-    16 (SDR) or 100 (HDR) on the 8-bit scale, scaled by 2**(bit_depth-8) the way video levels scale, so
-    10-bit SDR gives 64 (10-bit video black) and 10-bit HDR gives 400. For ffmpeg use
-    `cropdetect_limit_arg`, which turns this into a bit-depth-independent fraction.
-    """
-    level = HDR_BLACK_8BIT if is_hdr_transfer(transfer) else SDR_BLACK_8BIT
-    return level << max((bit_depth or 8) - 8, 0)
+    """The black threshold in the source's own code values at `bit_depth` (None means 8): 16/64/256 for
+    8/10/12-bit SDR, 25/100/400 for 8/10/12-bit HDR. For reading, logs and tests; ffmpeg gets the
+    depth-independent fraction from `cropdetect_limit_arg`."""
+    depth = max(bit_depth or 8, 8)
+    return round(_black_limit(transfer) * ((1 << depth) - 1))
 
 
-def cropdetect_limit_arg(bit_depth: int | None, transfer: str | None) -> str:
-    """The value for cropdetect's `limit=` option: a fraction (< 1) of the maximum pixel value.
+def cropdetect_limit_arg(transfer: str | None) -> str:
+    """The value for cropdetect's `limit=`: a fraction (< 1) of the maximum pixel value.
 
     cropdetect multiplies a limit below 1 by (2**depth - 1) of the frames it actually receives, but uses a
     limit of 1 or more as raw code values, unscaled: `limit=16` on a 10-bit decode sits far below 10-bit
-    black (64), so nothing would count as black. The fraction is right whatever depth ffmpeg decodes to.
+    black (64), so nothing would count as black. A fraction is right whatever depth ffmpeg decodes to.
     """
-    depth = max(bit_depth or 8, 8)
-    return f"{black_threshold(depth, transfer) / ((1 << depth) - 1):.6g}"
+    return f"{_black_limit(transfer):.6g}"
 
 
-def sample_times(duration: float, count: int = 141, start: float = 0.15, end: float = 0.85) -> list[float]:
+def sample_count(duration: float) -> int:
+    """How many samples a film of `duration` seconds gets: MAX_SAMPLES, fewer for short films."""
+    span = duration * (SAMPLE_END - SAMPLE_START)
+    return max(1, min(MAX_SAMPLES, int(span // MIN_SAMPLE_SPACING) + 1))
+
+
+def sample_times(
+    duration: float, count: int = MAX_SAMPLES, start: float = SAMPLE_START, end: float = SAMPLE_END
+) -> list[float]:
     """`count` evenly spread times in seconds from `start` to `end` of `duration`, both ends included.
 
     The defaults skip intros and credits (which often have other framing); 141 points is every 0.5%.
@@ -107,6 +165,15 @@ def _parse(crop: str) -> tuple[int, int, int, int]:
         raise ValueError(f"not a W:H:X:Y crop: {crop!r}")
     w, h, x, y = (int(p) for p in parts)
     return w, h, x, y
+
+
+def _all_black(crop: str) -> bool:
+    """cropdetect's answer for a frame with nothing above the limit: x1 > x2, so negative width/height."""
+    try:
+        w, h, _, _ = _parse(crop)
+    except ValueError:
+        return False
+    return w <= 0 or h <= 0
 
 
 def _margins(crop: str, width: int, height: int) -> tuple[int, int, int, int] | None:
@@ -140,6 +207,8 @@ def decide_crop(width: int, height: int, sample_crops: list[str | None]) -> Crop
         return decision(None, "no samples")
     valid = {m for c in candidates if (m := _margins(c.crop, width, height)) is not None}
     if not valid:
+        if all(_all_black(c.crop) for c in candidates):
+            return decision(None, "every sample was entirely black")
         return decision(None, "no usable crop candidates")
     top, bottom, left, right = (min(edge) for edge in zip(*valid))
     w, h = width - left - right, height - top - bottom

@@ -14,8 +14,14 @@ class FileStarted(_Event, tag="file_started"):
     resolution: str
     crf: int
     preset: int
-    crop: str | None
     steps: tuple[str, ...]
+
+
+class CropDecided(_Event, tag="crop_decided"):
+    crop: str | None  # W:H:X:Y, or None for the full frame
+    reason: str
+    samples: int
+    candidates: tuple[str, ...]  # "W:H:X:Y x N", most frequent first
 
 
 class StepStarted(_Event, tag="step_started"):
@@ -71,6 +77,6 @@ class BatchSummary(_Event, tag="batch_summary"):
 
 
 Event = (
-    FileStarted | StepStarted | StepProgress | StepFinished | StepSkipped | Notice
+    FileStarted | CropDecided | StepStarted | StepProgress | StepFinished | StepSkipped | Notice
     | FileFinished | FileSkipped | FileFailed | BatchSummary
 )  # fmt: skip

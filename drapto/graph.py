@@ -1,4 +1,4 @@
-"""The doit task graph that carries a plan out: probe → video → audio[i] → mux → validate.
+"""The doit task graph that carries a plan out: probe → crop → video → audio[i] → mux → validate.
 
 Each step writes `<target>.partial` and renames it on success. doit skips a step whose file
 dependencies (content hash) and argv (`config_changed`) are unchanged; its dependency file in the work
@@ -23,6 +23,8 @@ from doit.tools import config_changed
 
 from drapto import events
 from drapto.config import Config
+from drapto.crop import CropAnalysis, CropDecision, check_crop_setting
+from drapto.cropdetect import analyse_crop
 from drapto.errors import DraptoError
 from drapto.media import MediaInfo
 from drapto.plan import EncodePlan, Step, partial_name, plan_standard, work_paths
@@ -33,6 +35,8 @@ from drapto.validate import validate_output
 Emit = Callable[[events.Event], None]
 # Bump when the probe's Struct or parser changes, so old probe.json files are rebuilt.
 PROBE_VERSION = "probe-1"
+# Bump when crop sampling or the decision rules change, so old crop.json files are rebuilt.
+CROP_VERSION = "crop-1"
 ENCODE_GROUP = "encode"
 
 
@@ -51,9 +55,9 @@ class Outcome:
         self.error: DraptoError | None = None
 
 
-def build_plan(media: MediaInfo, job: Job) -> EncodePlan:
+def build_plan(media: MediaInfo, job: Job, crop: str | None = None) -> EncodePlan:
     return plan_standard(
-        require_video(media), job.config, ffmpeg=job.ffmpeg, output=Path(job.output),
+        require_video(media), job.config, ffmpeg=job.ffmpeg, output=Path(job.output), crop=crop,
         dolby_vision_rpu=job.dolby_vision_rpu,
     )  # fmt: skip
 
@@ -67,25 +71,33 @@ def make_job(source: Path, output: Path, config: Config, ffmpeg: str) -> Job:
     )  # fmt: skip
 
 
-def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
-    """Probe and plan one file without writing anything (what `drapto plan` shows)."""
+def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[EncodePlan, CropAnalysis]:
+    """Probe, detect the crop and plan one file, writing nothing (what `drapto plan` shows)."""
+    from drapto.ffmpeg import check_capabilities
     from drapto.jobs import check_not_source
+    from drapto.plan import required_capabilities
 
     check_not_source(source, output)
     job = make_job(source, output, config, ffmpeg)
-    return job, build_plan(probe(source), job)
+    media = require_video(probe(source))
+    check_capabilities(ffmpeg, required_capabilities(build_plan(media, job), config.crop))
+    analysis = analyse_crop(ffmpeg, media, config.crop)
+    return build_plan(media, job, analysis.decision.crop), analysis
 
 
 def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
     """Every check that must pass before encoding starts: the output folder is writable, the source
-    is not the output and has video, and ffmpeg can do what the plan needs."""
+    is not the output and has video, and ffmpeg can do what the plan needs. The plan returned has no
+    crop yet: the graph's crop step decides it."""
     from drapto.ffmpeg import check_capabilities
-    from drapto.jobs import prepare_output_dir
+    from drapto.jobs import check_not_source, prepare_output_dir
     from drapto.plan import required_capabilities
 
     prepare_output_dir(output)
-    job, plan = plan_job(source, output, config, ffmpeg)
-    check_capabilities(ffmpeg, required_capabilities(plan))
+    check_not_source(source, output)
+    job = make_job(source, output, config, ffmpeg)
+    plan = build_plan(probe(source), job)
+    check_capabilities(ffmpeg, required_capabilities(plan, config.crop))
     return job, plan
 
 
@@ -172,6 +184,38 @@ def _write_probe(job: Job, emit: Emit) -> None:
     emit(events.StepFinished(file=job.source, step="probe", elapsed=time.monotonic() - started))
 
 
+def _write_crop(job: Job, emit: Emit) -> None:
+    """Decide the crop (sampling the film when the setting is `auto`) into crop.json."""
+    paths = work_paths(Path(job.output))
+    media = load_probe(paths.probe)
+    emit(events.StepStarted(file=job.source, step="crop"))
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        emit(events.StepProgress(file=job.source, step="crop", seconds=float(done), fraction=done / total))
+
+    analysis = analyse_crop(job.ffmpeg, require_video(media), job.config.crop, progress)
+    partial = Path(partial_name(paths.crop))
+    partial.write_bytes(msgspec.json.format(msgspec.json.encode(analysis)))
+    os.replace(partial, paths.crop)
+    emit(crop_event(job.source, analysis.decision))
+    emit(events.StepFinished(file=job.source, step="crop", elapsed=time.monotonic() - started))
+
+
+def crop_event(source: str, decision: CropDecision) -> events.CropDecided:
+    return events.CropDecided(
+        file=source,
+        crop=decision.crop,
+        reason=decision.reason,
+        samples=decision.samples,
+        candidates=tuple(f"{c.crop} x {c.count}" for c in decision.candidates),
+    )
+
+
+def load_crop(path: str) -> CropAnalysis:
+    return msgspec.json.decode(Path(path).read_bytes(), type=CropAnalysis)
+
+
 def _finish_output(job: Job, plan: EncodePlan, emit: Emit) -> None:
     """Validate the muxed file, then give it its final name: linked (or copied) to `<output>.partial`
     beside the output, then renamed, so the output never exists half-written."""
@@ -211,11 +255,21 @@ def namespace(job: Job, emit: Emit, outcome: Outcome, *, reporter: type | None =
         }
 
     @create_after(executed="probe")
+    def task_crop() -> dict[str, Any]:
+        """Decide the crop into crop.json (cropdetect samples when the setting is auto)."""
+        return {
+            "actions": [action(_write_crop, job, emit)],
+            "file_dep": [job.source, paths.probe],
+            "targets": [paths.crop],
+            "uptodate": [config_changed(f"{CROP_VERSION} {check_crop_setting(job.config.crop)}")],
+        }
+
+    @create_after(executed="crop")
     def task_encode() -> Iterator[dict[str, Any]]:
-        """Encode video and audio, mux, validate: the tasks appear once probe.json exists."""
-        if not Path(paths.probe).exists():
+        """Encode video and audio, mux, validate: the tasks appear once probe.json and crop.json exist."""
+        if not Path(paths.probe).exists() or not Path(paths.crop).exists():
             return  # `doit list --all` before the first probe: nothing planned yet
-        plan = build_plan(load_probe(paths.probe), job)
+        plan = build_plan(load_probe(paths.probe), job, load_crop(paths.crop).decision.crop)
         for step in plan.steps:
             yield {
                 "name": step.name,
@@ -241,7 +295,7 @@ def namespace(job: Job, emit: Emit, outcome: Outcome, *, reporter: type | None =
     }
     if reporter is not None:
         doit_config["reporter"] = reporter
-    return {"DOIT_CONFIG": doit_config, "task_probe": task_probe, "task_encode": task_encode}
+    return {"DOIT_CONFIG": doit_config, "task_probe": task_probe, "task_crop": task_crop, "task_encode": task_encode}
 
 
 def event_reporter(job: Job, emit: Emit, outcome: Outcome) -> type:

@@ -59,6 +59,7 @@ class WorkPaths(msgspec.Struct, frozen=True, kw_only=True):
     output: str
     workdir: str
     probe: str
+    crop: str
     video: str
     muxed: str
     dep_file: str
@@ -87,6 +88,7 @@ def work_paths(output: Path) -> WorkPaths:
         output=str(output),
         workdir=str(workdir),
         probe=str(workdir / "probe.json"),
+        crop=str(workdir / "crop.json"),
         video=str(workdir / "video.mkv"),
         muxed=str(workdir / "muxed.mkv"),
         dep_file=str(workdir / "doit.sqlite3"),
@@ -266,12 +268,15 @@ def plan_standard(
     )
 
 
-def required_capabilities(plan: EncodePlan) -> dict[str, set[str]]:
-    """The ffmpeg encoders and filters this plan's commands use, for the start-up check."""
+def required_capabilities(plan: EncodePlan, crop_setting: str = "none") -> dict[str, set[str]]:
+    """The ffmpeg encoders and filters this plan's commands use, for the start-up check; `crop_setting`
+    adds what crop detection and a crop still to be decided will need."""
     encoders, filters = {"libsvtav1"}, set()
     if any(step.stage == "audio" for step in plan.steps):
         encoders.add("libopus")
         filters.add("aformat")
-    if plan.crop:
+    if plan.crop or crop_setting != "none":
         filters.add("crop")
+    if crop_setting == "auto":
+        filters.add("cropdetect")
     return {"encoders": encoders, "filters": filters}

@@ -26,14 +26,19 @@ def size_change(input_bytes: int, output_bytes: int) -> str:
     return f"{abs(percent):.1f}% {'smaller' if percent >= 0 else 'larger'}"
 
 
+def crop_summary(crop: str | None, reason: str, samples: int) -> str:
+    """"1920:800:0:140 (black bars detected, 141 samples)" or "none (no black bars, 22 samples)"."""
+    counted = f", {samples} samples" if samples else ""
+    return f"{crop or 'none'} ({reason}{counted})"
+
+
 def describe(event: events.Event) -> str | None:
     """The plain-text line for an event; None for events that only move a progress bar."""
     match event:
         case events.FileStarted():
-            crop = f", crop {event.crop}" if event.crop else ""
-            return (
-                f"{event.file} -> {event.output}: {event.resolution}, CRF {event.crf}, preset {event.preset}{crop}"
-            )
+            return f"{event.file} -> {event.output}: {event.resolution}, CRF {event.crf}, preset {event.preset}"
+        case events.CropDecided():
+            return f"  crop: {crop_summary(event.crop, event.reason, event.samples)}"
         case events.StepStarted():
             return f"  {event.step}: started"
         case events.StepFinished():
@@ -113,11 +118,11 @@ class RichReporter:
     def __call__(self, event: events.Event) -> None:
         if isinstance(event, events.StepStarted):
             self.progress.start()
-            self._bars[event.step] = self.progress.add_task(event.step, total=event.duration or None)
+            self._bars[event.step] = self.progress.add_task(event.step, total=1.0)
             return
         if isinstance(event, events.StepProgress):
-            if event.step in self._bars:
-                self.progress.update(self._bars[event.step], completed=event.seconds)
+            if event.step in self._bars and event.fraction is not None:
+                self.progress.update(self._bars[event.step], completed=event.fraction)
             return
         if isinstance(event, events.StepFinished | events.StepSkipped) and event.step in self._bars:
             self.progress.remove_task(self._bars.pop(event.step))

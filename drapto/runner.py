@@ -22,7 +22,7 @@ def _env() -> dict[str, str]:
     return {**os.environ, **CHILD_ENV}
 
 
-def _failure(argv: Sequence[str], returncode: int, stderr: str) -> ProcessError:
+def process_failure(argv: Sequence[str], returncode: int, stderr: str) -> ProcessError:
     tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
     name = os.path.basename(argv[0])
     last = tail.splitlines()[-1] if tail else "no error output"
@@ -45,8 +45,38 @@ def run_capture(argv: Sequence[str], *, check: bool = True) -> subprocess.Comple
     except PermissionError as exc:
         raise DependencyError(f"Cannot run {argv[0]}: permission denied") from exc
     if check and result.returncode != 0:
-        raise _failure(argv, result.returncode, result.stderr.decode(errors="replace"))
+        raise process_failure(argv, result.returncode, result.stderr.decode(errors="replace"))
     return result
+
+
+def run_concurrently(
+    argvs: Sequence[Sequence[str]], *, workers: int, on_done: Callable[[int], None] | None = None
+) -> list[subprocess.CompletedProcess[bytes]]:
+    """Run short commands `workers` at a time and keep their output, in argv order. A non-zero exit is
+    the caller's to judge (it is returned, not raised); `on_done(n)` follows completions. On
+    cancellation anyio kills the children still running."""
+    results: list[subprocess.CompletedProcess[bytes] | None] = [None] * len(argvs)
+    done = 0
+
+    async def _one(limiter: anyio.CapacityLimiter, index: int, argv: Sequence[str]) -> None:
+        nonlocal done
+        async with limiter:
+            results[index] = await anyio.run_process(list(argv), check=False, env=_env(), stdin=subprocess.DEVNULL)
+        done += 1
+        if on_done is not None:
+            on_done(done)
+
+    async def _run() -> None:
+        limiter = anyio.CapacityLimiter(max(workers, 1))
+        async with anyio.create_task_group() as group:
+            for index, argv in enumerate(argvs):
+                group.start_soon(_one, limiter, index, argv)
+
+    try:
+        anyio.run(_run)
+    except FileNotFoundError as exc:
+        raise DependencyError(f"Cannot run {argvs[0][0]}: not found") from exc
+    return [result for result in results if result is not None]
 
 
 def parse_progress_seconds(line: str) -> float | None:
@@ -98,4 +128,4 @@ def run_with_progress(argv: Sequence[str], on_seconds: Callable[[float], None] |
     except FileNotFoundError as exc:
         raise DependencyError(f"Cannot run {argv[0]}: not found") from exc
     if returncode != 0:
-        raise _failure(argv, returncode, "\n".join(stderr_tail))
+        raise process_failure(argv, returncode, "\n".join(stderr_tail))

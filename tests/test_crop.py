@@ -16,6 +16,7 @@ from drapto.crop import (
     decide_crop,
     is_hdr_transfer,
     parse_cropdetect,
+    sample_count,
     sample_times,
 )
 
@@ -88,27 +89,38 @@ def test_hdr_transfers(transfer, hdr):
     [
         (8, "BT.709", 16, "0.0627451"),
         (None, None, 16, "0.0627451"),
-        (10, "BT.709", 64, "0.0625611"),
-        (8, "PQ", 100, "0.392157"),
-        (10, "PQ", 400, "0.391007"),
-        (10, "HLG", 400, "0.391007"),
-        (12, "SMPTE ST 2084", 1600, "0.39072"),
+        (10, "BT.709", 64, "0.0627451"),  # 10-bit video black
+        (8, "PQ", 25, "0.0977517"),
+        (10, "PQ", 100, "0.0977517"),  # what drapto's `limit=100` meant on a 10-bit HDR decode
+        (10, "HLG", 100, "0.0977517"),
+        (12, "SMPTE ST 2084", 400, "0.0977517"),
     ],
 )
 def test_black_threshold_and_limit(bit_depth, transfer, threshold, limit):
     assert black_threshold(bit_depth, transfer) == threshold
-    assert cropdetect_limit_arg(bit_depth, transfer) == limit
+    assert cropdetect_limit_arg(transfer) == limit
 
 
 @pytest.mark.parametrize("bit_depth", [None, 8, 10, 12])
-@pytest.mark.parametrize("transfer, level", [("BT.709", 16), ("PQ", 100)])
-def test_limit_is_the_same_fraction_of_range_at_any_depth(bit_depth, transfer, level):
+@pytest.mark.parametrize("transfer", ["BT.709", "PQ", "HLG", None])
+def test_limit_is_the_threshold_at_any_depth(bit_depth, transfer):
     """cropdetect scales a limit below 1 by the decoded depth's maximum, so this is what it will apply."""
-    fraction = float(cropdetect_limit_arg(bit_depth, transfer))
-    assert 0 < fraction < 1
-    assert fraction * 255 == pytest.approx(level, rel=0.01)
+    fraction = float(cropdetect_limit_arg(transfer))
+    assert 0 < fraction < 0.1  # never near picture: ffmpeg's own default is 24/255
     depth = bit_depth or 8
     assert round(fraction * ((1 << depth) - 1)) == black_threshold(bit_depth, transfer)
+
+
+def test_hdr_threshold_is_above_hdr_black():
+    """10-bit limited-range black is 64 for SDR and PQ/HLG alike; HDR gets headroom above it."""
+    assert black_threshold(10, "BT.709") == 64 < black_threshold(10, "PQ")
+
+
+@pytest.mark.parametrize(
+    "duration, count", [(1.0, 1), (2.0, 1), (6.0, 3), (60.0, 22), (400.0, 141), (7200.0, 141)]
+)
+def test_sample_count_spaces_short_films_2s_apart(duration, count):
+    assert sample_count(duration) == count
 
 
 # --- sample_times -------------------------------------------------------------------------------------
@@ -243,6 +255,11 @@ def test_out_of_bounds_candidates_are_discarded():
     assert len(d.candidates) == 5  # still reported, just not used
     d = decide_crop(W, H, ["1920:1200:0:0", "garbage"])
     assert (d.crop, d.reason) == (None, "no usable crop candidates")
+
+
+def test_entirely_black_samples_say_so():
+    d = decide_crop(256, 144, ["-254:-142:256:144"] * 4)  # what cropdetect prints for an all-black frame
+    assert (d.crop, d.reason, d.samples) == (None, "every sample was entirely black", 4)
 
 
 def test_odd_margins_round_down_to_even():

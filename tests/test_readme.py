@@ -42,7 +42,7 @@ def test_doit_route_builds_the_same_graph(make_clip, tmp_path):
     assert first.returncode == 0, first.stdout + first.stderr
     assert (tmp_path / "out" / "film.mkv").exists()
     listed = subprocess.run([*doit, "list", "--all", *args], capture_output=True, text=True).stdout
-    assert {"probe", "encode:video", "encode:audio-00", "encode:mux", "encode:validate"} <= {
+    assert {"probe", "crop", "encode:video", "encode:audio-00", "encode:mux", "encode:validate"} <= {
         line.split()[0] for line in listed.splitlines() if line.strip()
     }
     again = subprocess.run([*doit, "encode", *args], capture_output=True, text=True)
@@ -67,4 +67,4 @@ def test_plan_prints_what_encode_runs(make_clip, tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     started = [e["step"] for e in json_events(encode.stdout) if e["event"] == "step_started"]
-    assert started == ["probe", "video", "audio-00", "audio-01", "mux", "validate"]
+    assert started == ["probe", "crop", "video", "audio-00", "audio-01", "mux", "validate"]

@@ -29,17 +29,17 @@ def test_rerun_does_no_work_and_a_changed_option_reruns_only_its_steps(clip_copy
     out = tmp_path / "out"
     first = run_drapto("encode", source, out, "--keep", "--json")
     assert first.returncode == 0, first.stderr
-    assert ran(first.stdout) == ["probe", "video", "audio-00", "audio-01", "mux", "validate"]
+    assert ran(first.stdout) == ["probe", "crop", "video", "audio-00", "audio-01", "mux", "validate"]
 
     again = run_drapto("encode", source, out, "--keep", "--json")
     assert again.returncode == 0, again.stderr
     assert ran(again.stdout) == []
-    assert skipped(again.stdout) == ["probe", "video", "audio-00", "audio-01", "mux", "validate"]
+    assert skipped(again.stdout) == ["probe", "crop", "video", "audio-00", "audio-01", "mux", "validate"]
 
     preset = run_drapto("encode", source, out, "--keep", "--json", "--preset", "8")
     assert preset.returncode == 0, preset.stderr
     assert ran(preset.stdout) == ["video", "mux", "validate"]
-    assert set(skipped(preset.stdout)) == {"probe", "audio-00", "audio-01"}
+    assert set(skipped(preset.stdout)) == {"probe", "crop", "audio-00", "audio-01"}
 
 
 LONG_AUDIO = ClipSpec(
