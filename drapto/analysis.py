@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from drapto.config import Config
-from drapto.crop import CropAnalysis, CropDecision
+from drapto.crop import CropAnalysis, CropDecision, crop_summary
 from drapto.hdr import classify
 from drapto.media import MediaInfo
 from drapto.plan import Resolution, crf_for, opus_bitrate_kbps, resolution_class
@@ -162,8 +162,7 @@ def render_text(analysis: Analysis) -> str:
         lines.append(f"  mastering:  {v.mastering_display}")
     if v.max_cll or v.max_fall:
         lines.append(f"  light:      MaxCLL {v.max_cll or '?'}, MaxFALL {v.max_fall or '?'}")
-    counted = f", {crop.samples} samples" if crop.samples else ""
-    lines.append(f"  crop:       {crop.crop or 'none'} ({crop.reason}{counted}; setting {analysis.crop_setting})")
+    lines.append(f"  crop:       {crop_summary(crop.crop, crop.reason, crop.samples)}, setting {analysis.crop_setting}")
     for candidate in crop.candidates:
         lines.append(f"              candidate {candidate.crop} x {candidate.count}")
     for a in analysis.audio:

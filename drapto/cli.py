@@ -21,13 +21,14 @@ from drapto import __version__, events
 from drapto.config import Config, load_config, show_config
 from drapto.errors import DraptoError, InputError
 from drapto.analysis import analyse, render_text
+from drapto.crop import crop_summary
 from drapto.cropdetect import analyse_crop
 from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
 from drapto.graph import plan_job, ready_job, run_job
 from drapto.jobs import check_not_source, discover, output_for
 from drapto.plan import work_paths
 from drapto.probe import probe, require_video
-from drapto.report import crop_summary, make_reporter
+from drapto.report import make_reporter
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 

@@ -65,6 +65,12 @@ class CropAnalysis(msgspec.Struct, frozen=True, kw_only=True):
 _SETTING_RE = re.compile(r"(\d+):(\d+):(\d+):(\d+)")
 
 
+def crop_summary(crop: str | None, reason: str, samples: int) -> str:
+    """"1920:800:0:140 (black bars detected, 141 samples)" or "none (no black bars, 1 sample)"."""
+    counted = f", {samples} sample{'s' if samples != 1 else ''}" if samples else ""
+    return f"{crop or 'none'} ({reason}{counted})"
+
+
 def check_crop_setting(value: str) -> str:
     """`auto`, `none` or `W:H:X:Y` (a leading `crop=` is accepted), normalised; InputError otherwise."""
     setting = value.strip().lower().removeprefix("crop=")

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from drapto import events
+from drapto.crop import crop_summary
 
 
 def human_bytes(size: float) -> str:
@@ -24,12 +25,6 @@ def size_change(input_bytes: int, output_bytes: int) -> str:
     """"27.1% smaller" (or "larger", which happens with already well-compressed sources)."""
     percent = (input_bytes - output_bytes) / input_bytes * 100 if input_bytes else 0.0
     return f"{abs(percent):.1f}% {'smaller' if percent >= 0 else 'larger'}"
-
-
-def crop_summary(crop: str | None, reason: str, samples: int) -> str:
-    """"1920:800:0:140 (black bars detected, 141 samples)" or "none (no black bars, 22 samples)"."""
-    counted = f", {samples} samples" if samples else ""
-    return f"{crop or 'none'} ({reason}{counted})"
 
 
 def describe(event: events.Event) -> str | None:

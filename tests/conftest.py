@@ -39,6 +39,7 @@ class ClipSpec:
     subtitles: bool = True
     chapters: bool = True
     title: str = "Test Movie"
+    video_filter: str | None = None  # applied to testsrc2, e.g. `pad` for black bars
 
 
 SRT = "1\n00:00:00,500 --> 00:00:01,200\nHello\n\n2\n00:00:01,300 --> 00:00:01,900\nWorld\n"
@@ -88,7 +89,10 @@ def clip_argv(ffmpeg: str, spec: ClipSpec, folder: Path, target: Path) -> list[s
     else:
         argv += ["-metadata", f"title={spec.title}"]
     if spec.video:
-        argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+        if spec.video_filter:
+            argv += ["-vf", spec.video_filter]
+        # a keyframe a second, so crop samples land near where they were asked for
+        argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "24"]
     argv += ["-c:a", "pcm_s16le", "-c:s", "srt"]
     for i, audio in enumerate(spec.audio):
         if audio.language:

@@ -170,3 +170,9 @@ def _fields(struct) -> dict:
     import msgspec
 
     return msgspec.structs.asdict(struct)
+
+
+@pytest.mark.parametrize("limit", ["0.0627451", "0.0977517"])
+def test_cropdetect_argv(limit, snapshot):
+    argv = commands.cropdetect_argv("ffmpeg", "/films/-odd name.mkv", start=1089.77, frames=10, limit=limit)
+    assert argv == snapshot
