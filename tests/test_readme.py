@@ -31,6 +31,7 @@ def test_readme_examples_run(make_clip, tmp_path):
         assert result.returncode == 0, (example, result.stdout, result.stderr)
     assert (tmp_path / "out" / "film.mkv").exists()
     assert (tmp_path / "out" / "film-av1.mkv").exists()
+    assert (tmp_path / "out" / "film-nocrop.mkv").exists()
 
 
 def test_doit_route_builds_the_same_graph(make_clip, tmp_path):
