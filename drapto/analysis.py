@@ -8,7 +8,7 @@ import msgspec
 from drapto.config import Config
 from drapto.crop import CropAnalysis, CropDecision, crop_summary
 from drapto.hdr import classify
-from drapto.media import MediaInfo
+from drapto.media import Chapter, MediaInfo, TextStream
 from drapto.plan import Resolution, crf_for, opus_bitrate_kbps, resolution_class
 
 
@@ -42,20 +42,6 @@ class AudioSummary(msgspec.Struct, frozen=True, kw_only=True):
     opus_kbps: int  # the planned Opus bitrate
 
 
-class SubtitleSummary(msgspec.Struct, frozen=True, kw_only=True):
-    index: int
-    codec: str
-    language: str | None
-    title: str | None
-    default: bool
-    forced: bool
-
-
-class ChapterSummary(msgspec.Struct, frozen=True, kw_only=True):
-    start: float
-    title: str
-
-
 class Analysis(msgspec.Struct, frozen=True, kw_only=True):
     file: str
     container: str | None
@@ -65,8 +51,8 @@ class Analysis(msgspec.Struct, frozen=True, kw_only=True):
     crop_setting: str
     crop: CropDecision
     audio: tuple[AudioSummary, ...]
-    subtitles: tuple[SubtitleSummary, ...]
-    chapters: tuple[ChapterSummary, ...]
+    subtitles: tuple[TextStream, ...]  # as probed: nothing about them is re-planned
+    chapters: tuple[Chapter, ...]
     attachments: int
 
 
@@ -115,13 +101,8 @@ def analyse(media: MediaInfo, crop: CropAnalysis, config: Config) -> Analysis:
             )
             for a in media.audio
         ),
-        subtitles=tuple(
-            SubtitleSummary(
-                index=t.index, codec=t.codec, language=t.language, title=t.title, default=t.default, forced=t.forced
-            )
-            for t in media.text
-        ),
-        chapters=tuple(ChapterSummary(start=c.start, title=c.title) for c in media.chapters),
+        subtitles=media.text,
+        chapters=media.chapters,
         attachments=len(media.attachments),
     )
 

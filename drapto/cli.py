@@ -32,7 +32,12 @@ from drapto.report import make_reporter
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-app = cyclopts.App(name="drapto", help="AV1 batch encoder for film and TV libraries.", version=__version__)
+app = cyclopts.App(
+    name="drapto",
+    help="AV1 batch encoder for film and TV libraries.",
+    version=__version__,
+    suppress_keyboard_interrupt=False,  # main() says how to resume; cyclopts would exit silently
+)
 
 
 def parse_crf(value: str) -> dict[str, int]:

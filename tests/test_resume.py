@@ -67,7 +67,9 @@ def test_killed_during_audio_resumes_without_reencoding_video(clip_copy, tmp_pat
     assert child.returncode != 0, "the run was stopped before it finished"
     if sig == signal.SIGTERM:
         assert child.returncode == 130
-        assert "Traceback" not in child.stderr.read()
+        stderr = child.stderr.read()
+        assert "Traceback" not in stderr
+        assert "drapto: interrupted; run the same command again to resume" in stderr
     assert not (out / "film.mkv").exists()
     video = out / ".drapto" / "film" / "video.mkv"
     stamp = video.stat().st_mtime_ns
