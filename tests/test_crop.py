@@ -16,6 +16,8 @@ from drapto.crop import (
     decide_crop,
     is_hdr_transfer,
     parse_cropdetect,
+    MAX_SAMPLES,
+    MIN_SAMPLE_SPACING,
     sample_count,
     sample_times,
 )
@@ -352,3 +354,13 @@ def test_parse_mode_matches_counting(crops):
     else:
         best = max(crops.count(c) for c in crops)
         assert got == min(c for c in crops if crops.count(c) == best)
+
+
+@given(st.floats(min_value=0.01, max_value=1e6), st.floats(min_value=0.0, max_value=1e5))
+def test_sample_count_grows_with_duration_and_keeps_samples_apart(duration, extra):
+    count = sample_count(duration)
+    assert 1 <= count <= MAX_SAMPLES
+    assert sample_count(duration + extra) >= count
+    times = sample_times(duration, count)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert all(gap >= MIN_SAMPLE_SPACING - 0.02 for gap in gaps)  # 2-decimal rounding of the times
