@@ -109,3 +109,27 @@ def test_encode_crops_and_a_new_crop_setting_redoes_only_video(clip_copy, tmp_pa
     assert [e["step"] for e in events if e["event"] == "step_skipped"] == ["probe", "audio-00"]
     video = probe(out / "film.mkv").video[0]
     assert (video.width, video.height) == (640, 360)
+
+
+def _media(duration):
+    from drapto.media import MediaInfo, VideoStream
+
+    video = VideoStream(index=0, codec="AVC", width=640, height=360, duration=duration)
+    return MediaInfo(path="/films/x.mkv", container="Matroska", duration=duration, video=(video,))
+
+
+def test_no_duration_asks_for_crop_none():
+    from drapto.cropdetect import analyse_crop
+    from drapto.errors import InputError
+
+    with pytest.raises(InputError, match=r"no duration \(try --crop none\)"):
+        analyse_crop("ffmpeg", _media(None), "auto")
+    assert analyse_crop("ffmpeg", _media(None), "none").decision.crop is None  # runs nothing
+
+
+def test_every_sample_failing_is_a_process_error():
+    from drapto.cropdetect import analyse_crop
+    from drapto.errors import ProcessError
+
+    with pytest.raises(ProcessError, match=r"false failed \(exit code 1\)"):
+        analyse_crop("/bin/false", _media(60.0), "auto")
