@@ -38,7 +38,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise InputError(f"preset must be between -2 and 13, got {self.preset}")
         if not 0 <= self.film_grain <= 50:
             raise InputError(f"film_grain must be between 0 and 50, got {self.film_grain}")
-        check_crop_setting(self.crop)
+        # stored normalised ("AUTO" → "auto"), so every reader may compare with "auto" and "none"
+        msgspec.structs.force_setattr(self, "crop", check_crop_setting(self.crop))
         if self.keyint_seconds < 1:
             raise InputError(f"keyint_seconds must be at least 1, got {self.keyint_seconds}")
 

@@ -11,7 +11,6 @@ from drapto.crop import (
     SAMPLE_FRAMES,
     CropAnalysis,
     CropSample,
-    check_crop_setting,
     cropdetect_limit_arg,
     decide_crop,
     fixed_decision,
@@ -36,12 +35,12 @@ def sample_argvs(ffmpeg: str, media: MediaInfo, times: list[float], limit: str) 
 def analyse_crop(
     ffmpeg: str, media: MediaInfo, setting: str, on_progress: Callable[[int, int], None] | None = None
 ) -> CropAnalysis:
-    """The crop for `media` under `setting` (auto, none or W:H:X:Y); only `auto` runs ffmpeg.
+    """The crop for `media` under `setting` (auto, none or W:H:X:Y, normalised as `Config.crop` holds it);
+    only `auto` runs ffmpeg.
 
     A sample whose ffmpeg fails counts as one with no answer; if every sample fails, that is an error
     (the source cannot be decoded, and the encode would fail too).
     """
-    setting = check_crop_setting(setting)
     video = media.video[0]
     if setting != "auto":
         decision = fixed_decision(setting, video.width, video.height)

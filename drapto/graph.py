@@ -23,7 +23,7 @@ from doit.tools import config_changed
 
 from drapto import events
 from drapto.config import Config
-from drapto.crop import CropAnalysis, CropDecision, check_crop_setting
+from drapto.crop import CropAnalysis, CropDecision
 from drapto.cropdetect import analyse_crop
 from drapto.errors import DraptoError
 from drapto.media import MediaInfo
@@ -261,7 +261,7 @@ def namespace(job: Job, emit: Emit, outcome: Outcome, *, reporter: type | None =
             "actions": [action(_write_crop, job, emit)],
             "file_dep": [job.source, paths.probe],
             "targets": [paths.crop],
-            "uptodate": [config_changed(f"{CROP_VERSION} {check_crop_setting(job.config.crop)}")],
+            "uptodate": [config_changed(f"{CROP_VERSION} {job.config.crop}")],
         }
 
     @create_after(executed="crop")

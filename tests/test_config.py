@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from drapto.cli import parse_crf
@@ -53,3 +55,17 @@ def test_parse_crf():
     for bad in ("x", "1,2", "1,2,3,4"):
         with pytest.raises(InputError):
             parse_crf(bad)
+
+
+def test_crop_setting_is_stored_normalised():
+    """Capability checks compare the setting with "auto"/"none": "AUTO" must still ask for cropdetect."""
+    from drapto.plan import plan_standard, required_capabilities
+    from drapto.media import MediaInfo, VideoStream
+
+    assert Config(crop=" AUTO ").crop == "auto"
+    assert Config(crop="crop=1920:800:0:140").crop == "1920:800:0:140"
+    assert load_config({"crop": "None"}, path=Path("/nonexistent"), environ={}).crop == "none"
+    media = MediaInfo(path="/f.mkv", container="Matroska", duration=1.0,
+                      video=(VideoStream(index=0, codec="AVC", width=640, height=360),))  # fmt: skip
+    plan = plan_standard(media, Config(crop="AUTO"), ffmpeg="ffmpeg", output=Path("/out/f.mkv"))
+    assert {"crop", "cropdetect"} <= required_capabilities(plan, Config(crop="AUTO").crop)["filters"]
