@@ -12,6 +12,7 @@ from collections import Counter
 import msgspec
 
 from drapto.errors import InputError
+from drapto.hdr import hdr_transfer
 
 # cropdetect prints `crop=W:H:X:Y`; signs allowed so a bogus negative value is seen (and then discarded).
 _CROP_RE = re.compile(r"(?<![\w-])crop=(-?\d+):(-?\d+):(-?\d+):(-?\d+)")
@@ -30,10 +31,6 @@ MAX_SAMPLES = 141
 MIN_SAMPLE_SPACING = 2.0
 SAMPLE_FRAMES = 10
 SAMPLE_START, SAMPLE_END = 0.15, 0.85
-
-# Transfer names meaning HDR, normalised (lowercase, no spaces/dots/dashes/underscores): MediaInfo says "PQ"
-# and "HLG" (sometimes "SMPTE ST 2084" / "ARIB STD-B67"); ffprobe says "smpte2084" / "arib-std-b67".
-_HDR_TRANSFERS = frozenset({"pq", "hlg", "smptest2084", "smpte2084", "aribstdb67"})
 
 
 class CropCandidate(msgspec.Struct, frozen=True, kw_only=True):
@@ -105,11 +102,8 @@ def parse_cropdetect(stderr: str) -> str | None:
 
 
 def is_hdr_transfer(transfer: str | None) -> bool:
-    """True for PQ or HLG, in MediaInfo's or ffprobe's spelling (also "PQ / SMPTE ST 2084"-style lists)."""
-    if not transfer:
-        return False
-    parts = (re.sub(r"[\s._-]", "", p).lower() for p in transfer.split("/"))
-    return any(p in _HDR_TRANSFERS for p in parts)
+    """True for PQ or HLG: the same rule `hdr.classify` uses, so the threshold and the HDR class agree."""
+    return hdr_transfer(transfer) is not None
 
 
 def _black_limit(transfer: str | None) -> float:

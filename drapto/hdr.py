@@ -57,13 +57,24 @@ def dolby_vision_profile(hdr_format: str | None) -> str | None:
     return f"{int(match[1])}.{int(match[2])}" if match else "unknown"
 
 
+def hdr_transfer(transfer: str | None) -> Literal["PQ", "HLG"] | None:
+    """PQ or HLG from a transfer name in MediaInfo's spelling ("PQ", "HLG", "SMPTE ST 2084", "ARIB
+    STD-B67", lists like "HLG / BT.2020 (10-bit)") or ffmpeg's ("smpte2084", "arib-std-b67"); else None."""
+    name = re.sub(r"[\s._-]", "", transfer or "").upper()
+    if "HLG" in name or "ARIBSTDB67" in name:
+        return "HLG"
+    if "PQ" in name or "2084" in name:
+        return "PQ"
+    return None
+
+
 def classify(video: VideoStream) -> ColourInfo:
-    transfer = (video.transfer or "").upper()
     mastering = bool(video.mastering_display_luminance or video.mastering_display_primaries)
     content_light = bool(video.max_cll or video.max_fall)
-    if "HLG" in transfer or "ARIB STD-B67" in transfer:
+    transfer = hdr_transfer(video.transfer)
+    if transfer == "HLG":
         dynamic: Dynamic = "HLG"
-    elif "PQ" in transfer or "2084" in transfer:
+    elif transfer == "PQ":
         dynamic = "HDR10" if mastering or content_light else "PQ"
     else:
         dynamic = "SDR"
