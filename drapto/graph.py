@@ -71,8 +71,9 @@ def make_job(source: Path, output: Path, config: Config, ffmpeg: str) -> Job:
     )  # fmt: skip
 
 
-def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[EncodePlan, CropAnalysis]:
-    """Probe, detect the crop and plan one file, writing nothing (what `drapto plan` shows)."""
+def _checked_plan(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, MediaInfo, EncodePlan]:
+    """The checks every route shares: the source is not the output and has video, and ffmpeg can do what
+    the plan (and the crop setting) needs. The plan has no crop yet."""
     from drapto.ffmpeg import check_capabilities
     from drapto.jobs import check_not_source
     from drapto.plan import required_capabilities
@@ -80,24 +81,25 @@ def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[E
     check_not_source(source, output)
     job = make_job(source, output, config, ffmpeg)
     media = require_video(probe(source))
-    check_capabilities(ffmpeg, required_capabilities(build_plan(media, job), config.crop))
+    plan = build_plan(media, job)
+    check_capabilities(ffmpeg, required_capabilities(plan, config.crop))
+    return job, media, plan
+
+
+def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[EncodePlan, CropAnalysis]:
+    """Probe, detect the crop and plan one file, writing nothing (what `drapto plan` shows)."""
+    job, media, _uncropped = _checked_plan(source, output, config, ffmpeg)
     analysis = analyse_crop(ffmpeg, media, config.crop)
     return build_plan(media, job, analysis.decision.crop), analysis
 
 
 def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
-    """Every check that must pass before encoding starts: the output folder is writable, the source
-    is not the output and has video, and ffmpeg can do what the plan needs. The plan returned has no
-    crop yet: the graph's crop step decides it."""
-    from drapto.ffmpeg import check_capabilities
-    from drapto.jobs import check_not_source, prepare_output_dir
-    from drapto.plan import required_capabilities
+    """Every check that must pass before encoding starts: the output folder is writable, plus the shared
+    checks. The plan returned has no crop yet: the graph's crop step decides it."""
+    from drapto.jobs import prepare_output_dir
 
     prepare_output_dir(output)
-    check_not_source(source, output)
-    job = make_job(source, output, config, ffmpeg)
-    plan = build_plan(probe(source), job)
-    check_capabilities(ffmpeg, required_capabilities(plan, config.crop))
+    job, _media, plan = _checked_plan(source, output, config, ffmpeg)
     return job, plan
 
 
