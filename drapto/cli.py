@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import signal
 import sys
@@ -21,7 +20,6 @@ from drapto import __version__, events
 from drapto.config import Config, load_config, show_config
 from drapto.errors import DraptoError, InputError
 from drapto.analysis import analyse, render_text
-from drapto.crop import crop_summary
 from drapto.cropdetect import analyse_crop
 from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
 from drapto.graph import plan_job, ready_job, run_job
@@ -29,6 +27,9 @@ from drapto.jobs import check_not_source, discover, output_for
 from drapto.plan import work_paths
 from drapto.probe import probe, require_video
 from drapto.report import make_reporter
+from drapto.plan import EncodePlan
+from drapto.plantext import render_plan
+from drapto.units import ChunkResult, ChunkResults, load_result
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -53,6 +54,17 @@ def parse_crf(value: str) -> dict[str, int]:
     return dict(zip(("crf_sd", "crf_hd", "crf_uhd"), numbers, strict=True))
 
 
+def parse_crf_range(value: str) -> dict[str, float]:
+    """`20-45` → crf_min 20, crf_max 45."""
+    low, sep, high = value.partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        return {"crf_min": float(low), "crf_max": float(high)}
+    except ValueError:
+        raise InputError(f"--crf-range takes MIN-MAX, e.g. 20-45, got {value!r}") from None
+
+
 @dataclass(frozen=True)
 class EncodeFlags:
     """Flags shared by `encode` and `plan`; each overrides the config file and environment.
@@ -60,7 +72,20 @@ class EncodeFlags:
     Parameters
     ----------
     standard
-        One CRF encode of the whole film, CRF by width class (the only mode so far).
+        One CRF encode of the whole film, CRF by width class (the default for Dolby Vision sources).
+    chunked
+        Scene chunks, each encoded at the CRF that reaches the VMAF target (the default, except for Dolby
+        Vision sources).
+    target_vmaf
+        The VMAF every chunk must reach, on ab-av1's scale (default 93; 95 for HDR sources).
+    vmaf_pool
+        How a chunk's frame scores are pooled: mean (default), harmonic, or pN (the N-th percentile).
+    crf_range
+        The CRFs the chunk search may use, MIN-MAX (default 10-55; quarter steps).
+    workers
+        Chunks encoded at once (default: from cores and memory).
+    search_engine
+        builtin (default) or ab-av1 (needs the ab-av1 program on PATH).
     crf
         CRF for every class (25) or per class as SD,HD,UHD (25,25,29).
     preset
@@ -74,6 +99,12 @@ class EncodeFlags:
     """
 
     standard: bool = False
+    chunked: bool = False
+    target_vmaf: float | None = None
+    vmaf_pool: str | None = None
+    crf_range: str | None = None
+    workers: int | None = None
+    search_engine: str | None = None
     crf: str | None = None
     preset: int | None = None
     film_grain: int | None = None
@@ -87,9 +118,19 @@ class EncodeFlags:
             "film_grain": self.film_grain,
             "film_grain_denoise": self.film_grain_denoise,
             "keep": keep,
+            "target_vmaf": self.target_vmaf,
+            "vmaf_pool": self.vmaf_pool,
+            "workers": self.workers,
+            "search_engine": self.search_engine,
         }
+        if self.standard and self.chunked:
+            raise InputError("--standard and --chunked exclude each other")
+        if self.standard or self.chunked:
+            overrides["mode"] = "standard" if self.standard else "chunked"
         if self.crf is not None:
             overrides.update(parse_crf(self.crf))
+        if self.crf_range is not None:
+            overrides.update(parse_crf_range(self.crf_range))
         return load_config(overrides)
 
 
@@ -121,15 +162,18 @@ def _encode_one(source: Path, output: Path, config: Config, ffmpeg: str, emit: A
             file=str(source),
             output=str(output),
             resolution=plan.resolution,
-            crf=plan.crf,
+            crf=plan.crf if plan.mode == "standard" else None,
             preset=plan.preset,
             steps=tuple(step.name for step in plan.steps),
+            mode=plan.mode,
+            target_vmaf=plan.target_vmaf,
         )
     )
     for notice in plan.notices:
         emit(events.Notice(file=str(source), level="warning", message=notice))
     started = time.monotonic()
     run_job(job, emit)
+    stats = chunk_stats(work_paths(output).chunk_results) if plan.mode == "chunked" else None
     if not config.keep:
         shutil.rmtree(workdir, ignore_errors=True)
         try:
@@ -143,9 +187,38 @@ def _encode_one(source: Path, output: Path, config: Config, ffmpeg: str, emit: A
             input_bytes=source.stat().st_size,
             output_bytes=output.stat().st_size,
             elapsed=time.monotonic() - started,
+            mode=plan.mode,
+            crf_range=stats[0] if stats else None,
+            vmaf=stats[1] if stats else None,
         )
     )
     return "done", output.stat().st_size
+
+
+def finished_results(plan: EncodePlan) -> dict[int, ChunkResult]:
+    """Results an earlier (or running) encode left for the plan's chunks, by chunk index."""
+    found = {}
+    for unit in plan.chunks:
+        try:
+            result = load_result(unit.result)
+        except (OSError, msgspec.DecodeError):
+            continue
+        if (result.start, result.end) == (unit.chunk.start, unit.chunk.end):
+            found[unit.chunk.index] = result
+    return found
+
+
+def chunk_stats(path: str) -> tuple[tuple[float, float], tuple[float, float, float]] | None:
+    """(lowest, highest CRF) and (min, mean, max VMAF) over the chunks, from the results file."""
+    try:
+        results = msgspec.json.decode(Path(path).read_bytes(), type=ChunkResults).chunks
+    except (OSError, msgspec.DecodeError):
+        return None
+    if not results:
+        return None
+    crfs = [r.crf for r in results]
+    scores = [r.vmaf for r in results]
+    return (min(crfs), max(crfs)), (min(scores), sum(scores) / len(scores), max(scores))
 
 
 @app.command
@@ -221,8 +294,10 @@ def plan(
     *,
     flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
 ) -> int:
-    """Print every command `drapto encode` would run for INPUT, shell-quoted, in order. Encodes and
-    writes nothing; MediaInfo and the crop samples read the source."""
+    """Print every command `drapto encode` would run for INPUT, shell-quoted, in order, and in chunked mode
+    the chunk table (with the CRF and VMAF of chunks an earlier run finished). Encodes and writes
+    nothing; MediaInfo, the crop samples and the scene scan (unless an earlier run saved it) read the
+    source."""
     config = flags.config()
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     input, output = input.absolute(), output.absolute()
@@ -230,21 +305,7 @@ def plan(
     for source in sources:
         target = output_for(source, output, batch=input.is_dir())
         encode_plan, crop = plan_job(source, target, config, ffmpeg)
-        print(
-            f"# {source} -> {target} ({encode_plan.resolution}, {encode_plan.dynamic}"
-            f"{', Dolby Vision ' + encode_plan.dolby_vision if encode_plan.dolby_vision else ''}, "
-            f"CRF {encode_plan.crf}, preset {encode_plan.preset})"
-        )
-        decision = crop.decision
-        print(f"# crop: {crop_summary(decision.crop, decision.reason, decision.samples)}")
-        for candidate in decision.candidates:
-            print(f"#   candidate {candidate.crop} x {candidate.count}")
-        for notice in encode_plan.notices:
-            print(f"# WARNING: {notice}")
-        for step in encode_plan.steps:
-            print(f"# {step.name}: writes {step.partial}, renamed to {step.target} on success")
-            print(shlex.join(step.argv))
-        print(f"# validate: checks {encode_plan.paths.muxed}, then renames it to {target} via {target}.partial")
+        print(render_plan(encode_plan, crop, str(target), finished_results(encode_plan)), end="", flush=True)
     return EXIT_OK
 
 

@@ -21,6 +21,12 @@ class StreamTags(msgspec.Struct, frozen=True, kw_only=True):
     disposition: str = "0"  # ffmpeg syntax: "default+forced", or "0" for none
 
 
+def svt_params(*, keyint_seconds: int, film_grain: int, film_grain_denoise: bool, threads: int | None = None) -> str:
+    """SVT-AV1's own options; `threads` (its `lp`, level of parallelism) caps the threads one encoder uses."""
+    params = f"tune=0:keyint={keyint_seconds}s:film-grain={film_grain}:film-grain-denoise={int(film_grain_denoise)}"
+    return params + (f":lp={threads}" if threads else "")
+
+
 def video_encode_argv(
     ffmpeg: str,
     source: str,
@@ -38,8 +44,7 @@ def video_encode_argv(
     """SVT-AV1 10-bit encode of the first video stream only; audio, subtitles and tags come later.
     `colour` holds the source's colour tags as ffmpeg flags; `dolby_vision` keeps the RPU (only ever
     set for a Dolby Vision source: libsvtav1 fails to open with it on any other)."""
-    svt_params = f"tune=0:keyint={keyint_seconds}s:film-grain={film_grain}"
-    svt_params += f":film-grain-denoise={int(film_grain_denoise)}"
+    svt = svt_params(keyint_seconds=keyint_seconds, film_grain=film_grain, film_grain_denoise=film_grain_denoise)
     return [
         ffmpeg, *_RUN_FLAGS,
         "-i", source,
@@ -49,7 +54,7 @@ def video_encode_argv(
         "-pix_fmt", "yuv420p10le",
         "-preset", str(preset),
         "-crf", str(crf),
-        "-svtav1-params", svt_params,
+        "-svtav1-params", svt,
         *colour,
         *(["-dolbyvision", "1"] if dolby_vision else []),
         "-an", "-sn", "-dn",
@@ -102,10 +107,12 @@ def mux_argv(
     video_tags: StreamTags,
     audio_tags: Sequence[StreamTags],
     subtitle_codecs: Sequence[str],
-    attachments: bool,
+    attachments: int,
+    attach_json: str | None = None,
 ) -> list[str]:
-    """Stream-copy the encoded video and audio, plus subtitles, attachments, chapters and global tags
-    straight from the source. `subtitle_codecs[i]` is "copy" or the codec a stream must become for MKV."""
+    """Stream-copy the encoded video and audio, plus subtitles, attachments (`attachments` of them),
+    chapters and global tags straight from the source. `subtitle_codecs[i]` is "copy" or the codec a
+    stream must become for MKV. `attach_json` adds a JSON file as one more attachment."""
     source_input = 1 + len(audio)
     argv = [ffmpeg, *_RUN_FLAGS, "-i", video]
     for path in audio:
@@ -125,6 +132,8 @@ def mux_argv(
     argv += _tag_args("v", 0, video_tags)
     for i, tags in enumerate(audio_tags):
         argv += _tag_args("a", i, tags)
+    if attach_json:
+        argv += ["-attach", attach_json, f"-metadata:s:t:{attachments}", "mimetype=application/json"]
     return argv + ["-f", "matroska", target]
 
 
@@ -158,3 +167,102 @@ def encoder_help_argv(ffmpeg: str, encoder: str) -> list[str]:
 def capabilities_argv(ffmpeg: str, listing: str) -> list[str]:
     """`listing` is "encoders" or "filters"."""
     return [ffmpeg, "-hide_banner", "-nostdin", f"-{listing}"]
+
+
+def scene_scan_argv(
+    ffmpeg: str, source: str, *, crop: str | None, scan_width: int | None, frames_log: str, keyframes_log: str
+) -> list[str]:
+    """One decode of the whole video for the chunk planner: scdet's per-frame scene score and every
+    frame's time go to `frames_log`, the keyframes' times to `keyframes_log` (relative names: ffmpeg runs
+    in the scan's folder). The picture is cropped as the encode will be (black bars only dilute the
+    score), and `scan_width` downscales it, which keeps scdet cheap on big pictures."""
+    crop_filter = f"crop={crop}," if crop else ""
+    scale = f"scale={scan_width}:-2:flags=fast_bilinear," if scan_width else ""
+    graph = (
+        f"[0:v]{crop_filter}{scale}scdet=threshold=100,metadata=mode=print:file={frames_log},"
+        rf"select='eq(key\,1)',metadata=mode=print:file={keyframes_log}[scan]"
+    )
+    return [
+        ffmpeg, *_RUN_FLAGS,
+        "-i", source,
+        "-filter_complex", graph,
+        "-map", "[scan]", "-an", "-sn", "-dn",
+        "-f", "null", "-",
+    ]  # fmt: skip
+
+
+def chunk_encode_argv(
+    ffmpeg: str,
+    source: str,
+    target: str,
+    *,
+    seek: float,
+    stop: float | None,
+    frames: int,
+    crf: float,
+    preset: int,
+    svt: str,
+    crop: str | None,
+    colour: Sequence[str] = (),
+    dolby_vision: bool = False,
+    scoring_filter: str,
+    libvmaf: str,
+) -> list[str]:
+    """Encode one chunk (frames [start, start + frames) of the source) and score it in the same process.
+
+    An accurate input seek to `seek` (halfway before the chunk's first frame) decodes from the keyframe at
+    or before it and drops the frames before; `-t` stops reading halfway after the last frame, and `trim`
+    guarantees the count. The decoded, cropped 10-bit frames are split: one copy goes to SVT-AV1 (the
+    fractional CRF only reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the
+    VMAF reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
+    log goes to a relative file name (ffmpeg runs in the chunk's folder)."""
+    window = (["-ss", f"{seek:.6f}"] if seek > 0 else []) + (["-t", f"{stop - seek:.6f}"] if stop is not None else [])
+    crop_filter = f"crop={crop}," if crop else ""
+    return [
+        ffmpeg, *_RUN_FLAGS,
+        *window, "-i", source,
+        "-filter_complex", f"[0:v]trim=end_frame={frames},{crop_filter}format=yuv420p10le,split[enc][ref]",
+        "-map", "[enc]",
+        "-c:v", "libsvtav1",
+        "-preset", str(preset),
+        "-svtav1-params", f"{svt}:crf={crf:g}",
+        *colour,
+        *(["-dolbyvision", "1"] if dolby_vision else []),
+        "-an", "-sn", "-dn",
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        "-f", "matroska", target,
+        "-dec", "0:0",
+        "-filter_complex", f"[dec:0]{scoring_filter}[dis];[ref]{scoring_filter}[ref2];[dis][ref2]{libvmaf}[vmaf]",
+        "-map", "[vmaf]", "-f", "null", "-",
+    ]  # fmt: skip
+
+
+def concat_argv(ffmpeg: str, concat_list: str, target: str) -> list[str]:
+    """Join the encoded chunks by stream copy. The list names chunks relative to its own folder, so no
+    path with quotes or newlines is ever written into it; each entry carries its exact duration, which
+    places the next chunk on the source's timeline."""
+    return [
+        ffmpeg, *_RUN_FLAGS,
+        "-f", "concat", "-safe", "0", "-i", concat_list,
+        "-map", "0:v:0", "-c", "copy",
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        "-f", "matroska", target,
+    ]  # fmt: skip
+
+
+def frame_count_argv(ffmpeg: str, path: str) -> list[str]:
+    """Count the first video stream's packets by stream copy (no decode); `-progress` prints `frame=N`."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
+        "-i", path, "-map", "0:v:0", "-c", "copy", "-f", "null", "-",
+    ]  # fmt: skip
+
+
+def concat_list(entries: Sequence[tuple[str, float]]) -> str:
+    """The concat demuxer's list: plain file names (no quoting needed) with their durations."""
+    lines = ["ffconcat version 1.0"]
+    for name, duration in entries:
+        if not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"concat entries must be plain file names, got {name!r}")
+        lines += [f"file {name}", f"duration {duration:.6f}"]
+    return "\n".join(lines) + "\n"

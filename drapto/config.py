@@ -11,6 +11,7 @@ import platformdirs
 
 from drapto.crop import check_crop_setting
 from drapto.errors import InputError
+from drapto.vmaf import check_pool
 
 CONFIG_ENV = "DRAPTO_CONFIG"
 
@@ -18,7 +19,7 @@ CONFIG_ENV = "DRAPTO_CONFIG"
 class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Every setting a user may change. Field names are the TOML keys and, upper-cased, the env suffixes."""
 
-    mode: Literal["standard"] = "standard"
+    mode: Literal["auto", "chunked", "standard"] = "auto"  # auto: chunked, but standard for Dolby Vision
     crf_sd: int = 25
     crf_hd: int = 25
     crf_uhd: int = 29
@@ -29,6 +30,18 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     film_grain_denoise: bool = False
     ffmpeg: str | None = None
     keep: bool = False
+    # chunked mode
+    target_vmaf: float | None = None  # None: 93, or 95 for HDR sources
+    vmaf_pool: str = "mean"  # mean, harmonic or pN (a low percentile of the frame scores)
+    vmaf_every: int = 10  # score consecutive frame pairs every N frames of a chunk; 1 scores all frames
+    crf_min: float = 10.0
+    crf_max: float = 55.0
+    max_tries: int = 4  # encodes per chunk at most
+    scene_threshold: float = 10.0  # scdet score (0-100) that counts as a scene cut
+    chunk_min_seconds: float = 5.0
+    chunk_max_seconds: float = 15.0
+    workers: int = 0  # chunk units at once; 0 decides from cores and memory
+    search_engine: Literal["builtin", "ab-av1"] = "builtin"
 
     def __post_init__(self) -> None:
         for name in ("crf_sd", "crf_hd", "crf_uhd"):
@@ -42,6 +55,27 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
         msgspec.structs.force_setattr(self, "crop", check_crop_setting(self.crop))
         if self.keyint_seconds < 1:
             raise InputError(f"keyint_seconds must be at least 1, got {self.keyint_seconds}")
+        if self.target_vmaf is not None and not 0 < self.target_vmaf < 100:
+            raise InputError(f"target_vmaf must be between 0 and 100, got {self.target_vmaf:g}")
+        try:
+            msgspec.structs.force_setattr(self, "vmaf_pool", check_pool(self.vmaf_pool))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        if self.vmaf_every < 1:
+            raise InputError(f"vmaf_every must be at least 1, got {self.vmaf_every}")
+        if not 1 <= self.crf_min <= self.crf_max <= 63:
+            raise InputError(f"the CRF range must satisfy 1 <= crf_min <= crf_max <= 63, got {self.crf_min:g}-{self.crf_max:g}")
+        if self.max_tries < 1:
+            raise InputError(f"max_tries must be at least 1, got {self.max_tries}")
+        if not 0 < self.scene_threshold <= 100:
+            raise InputError(f"scene_threshold must be between 0 and 100, got {self.scene_threshold:g}")
+        if not 0 < self.chunk_min_seconds <= self.chunk_max_seconds:
+            raise InputError(
+                f"chunk lengths must satisfy 0 < chunk_min_seconds <= chunk_max_seconds, got "
+                f"{self.chunk_min_seconds:g} and {self.chunk_max_seconds:g}"
+            )
+        if self.workers < 0:
+            raise InputError(f"workers must be 0 (automatic) or more, got {self.workers}")
 
 
 def default_config_path() -> Path:

@@ -12,9 +12,11 @@ class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
 class FileStarted(_Event, tag="file_started"):
     output: str
     resolution: str
-    crf: int
+    crf: int | None  # standard mode's CRF; None in chunked mode
     preset: int
     steps: tuple[str, ...]
+    mode: str = "standard"
+    target_vmaf: float | None = None
 
 
 class CropDecided(_Event, tag="crop_decided"):
@@ -40,6 +42,35 @@ class StepFinished(_Event, tag="step_finished"):
     elapsed: float
 
 
+class ChunkStarted(_Event, tag="chunk_started"):
+    step: str  # chunk-NNNN, as in the task graph
+    index: int
+    start: int  # first frame
+    end: int  # one past the last frame
+    duration: float
+    crf: float  # the first CRF tried
+
+
+class ChunkRetry(_Event, tag="chunk_retry"):
+    step: str
+    index: int
+    crf: float
+    attempt: int  # 2 for the first retry
+
+
+class ChunkFinished(_Event, tag="chunk_finished"):
+    step: str
+    index: int
+    crf: float
+    predicted_vmaf: float | None
+    vmaf: float
+    in_band: bool
+    bytes: int
+    tries: int
+    elapsed: float
+    worker: str = "local"
+
+
 class StepSkipped(_Event, tag="step_skipped"):
     step: str
     reason: str = "up to date"
@@ -55,6 +86,9 @@ class FileFinished(_Event, tag="file_finished"):
     input_bytes: int
     output_bytes: int
     elapsed: float
+    mode: str = "standard"
+    crf_range: tuple[float, float] | None = None  # chunked: lowest and highest chunk CRF
+    vmaf: tuple[float, float, float] | None = None  # chunked: min, mean, max of the chunks' VMAF
 
 
 class FileSkipped(_Event, tag="file_skipped"):
@@ -78,5 +112,6 @@ class BatchSummary(_Event, tag="batch_summary"):
 
 Event = (
     FileStarted | CropDecided | StepStarted | StepProgress | StepFinished | StepSkipped | Notice
+    | ChunkStarted | ChunkRetry | ChunkFinished
     | FileFinished | FileSkipped | FileFailed | BatchSummary
 )  # fmt: skip

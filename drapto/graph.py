@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,22 +23,32 @@ from doit.exceptions import TaskFailed
 from doit.loader import create_after
 from doit.tools import config_changed
 
-from drapto import events
+from drapto import commands, events
 from drapto.config import Config
 from drapto.crop import CropAnalysis, CropDecision
 from drapto.cropdetect import analyse_crop
-from drapto.errors import DraptoError
+from drapto.errors import DraptoError, ValidationError
+from drapto.executor import ChunkExecutor, LocalExecutor
+from drapto.hdr import classify
 from drapto.media import MediaInfo
-from drapto.plan import EncodePlan, Step, partial_name, plan_standard, work_paths
+from drapto.plan import (
+    EncodePlan, Mode, Step, effective_mode, partial_name, plan_chunked, plan_standard, target_vmaf, work_paths,
+)  # fmt: skip
 from drapto.probe import probe, require_video
-from drapto.runner import run_with_progress
+from drapto.runner import run_with_progress, terminate_all
+from drapto.scenes import SceneScan
+from drapto.scenescan import scan_scenes
+from drapto.units import ChunkResults, ChunkUnit, load_result
 from drapto.validate import validate_output
+from drapto.workers import Budget, machine_budget
 
 Emit = Callable[[events.Event], None]
 # Bump when the probe's Struct or parser changes, so old probe.json files are rebuilt.
 PROBE_VERSION = "probe-1"
 # Bump when crop sampling or the decision rules change, so old crop.json files are rebuilt.
 CROP_VERSION = "crop-1"
+# Bump when the scene scan's command or parsing changes, so old scenes.json files are rebuilt.
+SCENES_VERSION = "scenes-1"
 ENCODE_GROUP = "encode"
 
 
@@ -46,6 +58,18 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     config: Config
     ffmpeg: str
     dolby_vision_rpu: bool = True  # whether this ffmpeg's libsvtav1 can carry Dolby Vision
+    budget: Budget = Budget(cores=1, memory_gb=4.0)  # cores and memory the chunk workers may use
+
+
+def locked(emit: Emit) -> Emit:
+    """The same reporter, one event at a time (chunk workers emit from their own threads)."""
+    lock = threading.Lock()
+
+    def _emit(event: events.Event) -> None:
+        with lock:
+            emit(event)
+
+    return _emit
 
 
 class Outcome:
@@ -55,9 +79,21 @@ class Outcome:
         self.error: DraptoError | None = None
 
 
-def build_plan(media: MediaInfo, job: Job, crop: str | None = None) -> EncodePlan:
+def job_mode(media: MediaInfo, job: Job) -> Mode:
+    return effective_mode(job.config, classify(require_video(media).video[0]))
+
+
+def build_plan(media: MediaInfo, job: Job, crop: str | None = None, scan: SceneScan | None = None) -> EncodePlan:
+    """The chunked plan once the scene scan exists, else the standard one (which is also what the
+    pre-flight checks look at before the scan)."""
+    media = require_video(media)
+    if scan is not None and job_mode(media, job) == "chunked":
+        return plan_chunked(
+            media, job.config, ffmpeg=job.ffmpeg, output=Path(job.output), scan=scan, budget=job.budget,
+            crop=crop, dolby_vision_rpu=job.dolby_vision_rpu,
+        )  # fmt: skip
     return plan_standard(
-        require_video(media), job.config, ffmpeg=job.ffmpeg, output=Path(job.output), crop=crop,
+        media, job.config, ffmpeg=job.ffmpeg, output=Path(job.output), crop=crop,
         dolby_vision_rpu=job.dolby_vision_rpu,
     )  # fmt: skip
 
@@ -68,6 +104,7 @@ def make_job(source: Path, output: Path, config: Config, ffmpeg: str) -> Job:
     return Job(
         source=str(source), output=str(output), config=config, ffmpeg=ffmpeg,
         dolby_vision_rpu=encoder_has_option(ffmpeg, "libsvtav1", "dolbyvision"),
+        budget=machine_budget(config.workers),
     )  # fmt: skip
 
 
@@ -82,15 +119,24 @@ def _checked_plan(source: Path, output: Path, config: Config, ffmpeg: str) -> tu
     job = make_job(source, output, config, ffmpeg)
     media = require_video(probe(source))
     plan = build_plan(media, job)
-    check_capabilities(ffmpeg, required_capabilities(plan, config.crop))
+    check_capabilities(ffmpeg, required_capabilities(plan, config.crop, chunked=job_mode(media, job) == "chunked"))
+    if job_mode(media, job) == "chunked" and config.search_engine == "ab-av1":
+        from drapto.abav1 import require_ab_av1
+
+        require_ab_av1()
     return job, media, plan
 
 
 def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[EncodePlan, CropAnalysis]:
-    """Probe, detect the crop and plan one file, writing nothing (what `drapto plan` shows)."""
+    """Probe, detect the crop, scan the scenes (or reuse a finished scenes.json) and plan one file,
+    writing nothing (what `drapto plan` shows)."""
     job, media, _uncropped = _checked_plan(source, output, config, ffmpeg)
     analysis = analyse_crop(ffmpeg, media, config.crop)
-    return build_plan(media, job, analysis.decision.crop), analysis
+    crop = analysis.decision.crop
+    scan = None
+    if job_mode(media, job) == "chunked":
+        scan = _reusable_scan(job, crop) or _scan(job, media, crop, Path(tempfile.mkdtemp(prefix="drapto-plan-")))
+    return build_plan(media, job, crop, scan), analysis
 
 
 def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
@@ -99,7 +145,10 @@ def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[
     from drapto.jobs import prepare_output_dir
 
     prepare_output_dir(output)
-    job, _media, plan = _checked_plan(source, output, config, ffmpeg)
+    job, media, plan = _checked_plan(source, output, config, ffmpeg)
+    if job_mode(media, job) == "chunked":  # the chunks come from the scene scan; say what they will aim at
+        colour = classify(media.video[0])
+        plan = msgspec.structs.replace(plan, mode="chunked", target_vmaf=target_vmaf(config, colour), steps=())
     return job, plan
 
 
@@ -144,13 +193,46 @@ def checkpoint_dependency_db() -> None:
     backend._dirty = set()
 
 
+def _scan(job: Job, media: MediaInfo, crop: str | None, folder: Path, on_seconds: Any = None) -> SceneScan:
+    try:
+        return scan_scenes(job.ffmpeg, job.source, require_video(media).video[0], crop, folder, on_seconds)
+    finally:
+        if folder.name.startswith("drapto-plan-"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class ScanFile(msgspec.Struct, frozen=True, kw_only=True):
+    """scenes.json: the scan and the crop it was made with."""
+
+    version: str
+    crop: str | None
+    scan: SceneScan
+
+
+def _reusable_scan(job: Job, crop: str | None) -> SceneScan | None:
+    """The work folder's scenes.json, when an earlier run left one made with the same crop."""
+    try:
+        saved = msgspec.json.decode(Path(work_paths(Path(job.output)).scenes).read_bytes(), type=ScanFile)
+    except (OSError, msgspec.DecodeError):
+        return None
+    return saved.scan if saved.version == SCENES_VERSION and saved.crop == crop else None
+
+
+def load_scan(path: str) -> SceneScan:
+    return msgspec.json.decode(Path(path).read_bytes(), type=ScanFile).scan
+
+
 def _step_label(task_name: str) -> str:
     return task_name.split(":", 1)[-1]
 
 
 def _guarded(outcome: Outcome, body: Callable[[], None]) -> TaskFailed | None:
-    """doit action wrapper: a DraptoError becomes a clean TaskFailed (no traceback) kept for the CLI."""
-    checkpoint_dependency_db()
+    """doit action wrapper: a DraptoError becomes a clean TaskFailed (no traceback) kept for the CLI.
+    On the main thread (doit's sequential runner) it first checkpoints what earlier steps recorded; with
+    the threaded runner the reporter does that, on the main thread, as each step succeeds (sqlite
+    connections belong to the thread that made them)."""
+    if threading.current_thread() is threading.main_thread():
+        checkpoint_dependency_db()
     try:
         body()
     except DraptoError as exc:
@@ -204,6 +286,100 @@ def _write_crop(job: Job, emit: Emit) -> None:
     emit(events.StepFinished(file=job.source, step="crop", elapsed=time.monotonic() - started))
 
 
+def _write_scenes(job: Job, emit: Emit) -> None:
+    """Scan the (cropped) video once for scene changes and keyframes into scenes.json."""
+    paths = work_paths(Path(job.output))
+    media = load_probe(paths.probe)
+    crop = load_crop(paths.crop).decision.crop
+    duration = media.duration
+    emit(events.StepStarted(file=job.source, step="scenes", duration=duration))
+    started = time.monotonic()
+
+    def progress(seconds: float) -> None:
+        fraction = min(seconds / duration, 1.0) if duration else None
+        emit(events.StepProgress(file=job.source, step="scenes", seconds=seconds, fraction=fraction))
+
+    scan = _scan(job, media, crop, Path(paths.workdir), progress)
+    partial = Path(partial_name(paths.scenes))
+    partial.write_bytes(msgspec.json.encode(ScanFile(version=SCENES_VERSION, crop=crop, scan=scan)))
+    os.replace(partial, paths.scenes)
+    emit(events.StepFinished(file=job.source, step="scenes", elapsed=time.monotonic() - started))
+
+
+def _run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) -> None:
+    """One chunk work unit, run by the executor; the unit writes its encode and result JSON."""
+    chunk = unit.chunk
+    name = f"chunk-{chunk.index:04d}"
+    emit(
+        events.ChunkStarted(
+            file=job.source, step=name, index=chunk.index, start=chunk.start, end=chunk.end,
+            duration=chunk.duration, crf=unit.start_crf,
+        )  # fmt: skip
+    )
+    started = time.monotonic()
+
+    def progress(seconds: float) -> None:
+        fraction = min(seconds / chunk.duration, 1.0) if chunk.duration else None
+        emit(events.StepProgress(file=job.source, step=name, seconds=seconds, fraction=fraction))
+
+    def tried(crf: float, number: int) -> None:
+        if number > 1:
+            emit(events.ChunkRetry(file=job.source, step=name, index=chunk.index, crf=crf, attempt=number))
+
+    result = executor.run(unit, progress, tried)
+    emit(
+        events.ChunkFinished(
+            file=job.source, step=name, index=chunk.index, crf=result.crf, predicted_vmaf=result.predicted_vmaf,
+            vmaf=result.vmaf, in_band=result.in_band, bytes=result.bytes, tries=len(result.tries),
+            elapsed=time.monotonic() - started, worker=result.worker,
+        )  # fmt: skip
+    )
+    if not result.in_band:
+        low = result.vmaf < unit.search.target - unit.search.below
+        emit(
+            events.Notice(
+                file=job.source, level="warning" if low else "info",
+                message=(
+                    f"chunk {chunk.index}: VMAF {result.vmaf:.2f} at CRF {result.crf:g} is "
+                    + ("below the target band: no CRF in range reaches it" if low else
+                       "above the target band even at the highest CRF allowed")
+                ),
+            )  # fmt: skip
+        )
+
+
+def _concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
+    """Check every kept chunk, write the concat list and the combined chunk results, then join the chunks
+    by stream copy and check the frame count."""
+    from drapto.chunkwork import count_frames
+
+    results = []
+    for unit in plan.chunks:
+        try:
+            result = load_result(unit.result)
+        except (OSError, msgspec.DecodeError) as exc:
+            raise ValidationError(f"chunk {unit.chunk.index} has no usable result: {exc}") from exc
+        if (result.start, result.end) != (unit.chunk.start, unit.chunk.end) or not Path(unit.target).is_file():
+            raise ValidationError(f"chunk {unit.chunk.index}: its encode or result does not match the plan")
+        results.append(result)
+    Path(plan.paths.encoded).mkdir(parents=True, exist_ok=True)
+    listing = commands.concat_list([(Path(u.target).name, u.chunk.duration) for u in plan.chunks])
+    Path(plan.paths.concat_list).write_text(listing, encoding="utf-8")
+    summary = ChunkResults(target_vmaf=plan.target_vmaf or 0.0, frames=plan.expect.frames or 0, chunks=tuple(results))
+    partial = Path(partial_name(plan.paths.chunk_results))
+    partial.write_bytes(msgspec.json.format(msgspec.json.encode(summary)))
+    os.replace(partial, plan.paths.chunk_results)
+    emit(events.StepStarted(file=job.source, step=step.name, duration=step.duration))
+    started = time.monotonic()
+    Path(step.partial).unlink(missing_ok=True)
+    run_with_progress(step.argv)
+    frames = count_frames(job.ffmpeg, step.partial)
+    if plan.expect.frames is not None and frames != plan.expect.frames:
+        raise ValidationError(f"the joined video has {frames} frames, the source has {plan.expect.frames}")
+    os.replace(step.partial, step.target)
+    emit(events.StepFinished(file=job.source, step=step.name, elapsed=time.monotonic() - started))
+
+
 def crop_event(source: str, decision: CropDecision) -> events.CropDecided:
     return events.CropDecided(
         file=source,
@@ -239,10 +415,14 @@ def load_probe(path: str) -> MediaInfo:
     return msgspec.json.decode(Path(path).read_bytes(), type=MediaInfo)
 
 
-def namespace(job: Job, emit: Emit, outcome: Outcome, *, reporter: type | None = None) -> dict[str, Any]:
+def namespace(
+    job: Job, emit: Emit, outcome: Outcome, *, reporter: type | None = None, executor: ChunkExecutor | None = None
+) -> dict[str, Any]:
     """A doit namespace (`DOIT_CONFIG` and `task_*` creators) for one job, for ModuleTaskLoader or dodo.py."""
     paths = work_paths(Path(job.output))
     Path(paths.workdir).mkdir(parents=True, exist_ok=True)
+    emit = locked(emit)  # chunk workers emit from their own threads
+    executor = executor or LocalExecutor(chunk_workers(job))
 
     def action(body: Callable[..., None], *args: Any) -> Callable[[], TaskFailed | None]:
         return functools.partial(_guarded, outcome, functools.partial(body, *args))
@@ -266,19 +446,56 @@ def namespace(job: Job, emit: Emit, outcome: Outcome, *, reporter: type | None =
             "uptodate": [config_changed(f"{CROP_VERSION} {job.config.crop}")],
         }
 
+    def chunked() -> bool:
+        return Path(paths.probe).exists() and job_mode(load_probe(paths.probe), job) == "chunked"
+
     @create_after(executed="crop")
+    def task_scenes() -> Iterator[dict[str, Any]]:
+        """Scan the video for scene changes and keyframes into scenes.json (chunked mode only)."""
+        if not chunked() or not Path(paths.crop).exists():
+            return
+        crop = load_crop(paths.crop).decision.crop
+        yield {
+            "name": "scenes",
+            "actions": [action(_write_scenes, job, emit)],
+            "file_dep": [job.source, paths.probe, paths.crop],
+            "targets": [paths.scenes],
+            "uptodate": [config_changed(f"{SCENES_VERSION} {crop}")],
+        }
+
+    @create_after(executed="scenes")
     def task_encode() -> Iterator[dict[str, Any]]:
-        """Encode video and audio, mux, validate: the tasks appear once probe.json and crop.json exist."""
+        """Encode video (one step, or chunks and a concat) and audio, mux, validate: the tasks appear once
+        probe.json, crop.json and, in chunked mode, scenes.json exist."""
         if not Path(paths.probe).exists() or not Path(paths.crop).exists():
             return  # `doit list --all` before the first probe: nothing planned yet
-        plan = build_plan(load_probe(paths.probe), job, load_crop(paths.crop).decision.crop)
-        for step in plan.steps:
+        if chunked() and not Path(paths.scenes).exists():
+            return
+        plan = build_plan(
+            load_probe(paths.probe), job, load_crop(paths.crop).decision.crop,
+            load_scan(paths.scenes) if chunked() else None,
+        )  # fmt: skip
+        steps = sorted(plan.steps, key=lambda step: step.stage != "audio")  # audio first: short, and beside the video
+        for step in steps:
+            if step.name == "concat":
+                run: Callable[..., None] = functools.partial(_concat, job, plan, step, emit)
+                body = action(run)
+            else:
+                body = action(_run_step, job, step, emit)
             yield {
                 "name": step.name,
-                "actions": [action(_run_step, job, step, emit)],
+                "actions": [body],
                 "file_dep": list(step.inputs),
                 "targets": [step.target],
                 "uptodate": [config_changed(" ".join(step.argv))],
+            }
+        for unit in sorted(plan.chunks, key=lambda u: -u.chunk.frames):  # longest first: less idle at the end
+            yield {
+                "name": f"chunk-{unit.chunk.index:04d}",
+                "actions": [action(_run_chunk, job, unit, executor, emit)],
+                "file_dep": [job.source],
+                "targets": [unit.target, unit.result],
+                "uptodate": [config_changed(msgspec.json.encode(unit).decode())],
             }
         yield {
             "name": "validate",
@@ -297,7 +514,10 @@ def namespace(job: Job, emit: Emit, outcome: Outcome, *, reporter: type | None =
     }
     if reporter is not None:
         doit_config["reporter"] = reporter
-    return {"DOIT_CONFIG": doit_config, "task_probe": task_probe, "task_crop": task_crop, "task_encode": task_encode}
+    return {
+        "DOIT_CONFIG": doit_config, "task_probe": task_probe, "task_crop": task_crop, "task_scenes": task_scenes,
+        "task_encode": task_encode,
+    }  # fmt: skip
 
 
 def event_reporter(job: Job, emit: Emit, outcome: Outcome) -> type:
@@ -308,6 +528,9 @@ def event_reporter(job: Job, emit: Emit, outcome: Outcome) -> type:
 
         def __init__(self, outstream: Any, options: Any) -> None:
             pass
+
+        def add_success(self, task: Any) -> None:
+            checkpoint_dependency_db()  # doit calls this on the main thread, right after recording the step
 
         def skip_uptodate(self, task: Any) -> None:
             if task.actions:
@@ -334,11 +557,24 @@ def run_job(job: Job, emit: Emit) -> None:
 
     outcome = Outcome()
     ns = namespace(job, emit, outcome, reporter=event_reporter(job, emit, outcome))
-    code = DoitMain(ModuleTaskLoader(ns), config_filenames=()).run(["run", ENCODE_GROUP])
+    try:
+        code = DoitMain(ModuleTaskLoader(ns), config_filenames=()).run(["run", *parallel_args(job), ENCODE_GROUP])
+    finally:
+        terminate_all()  # children of worker threads, when a Ctrl-C stopped the main thread
     if outcome.error is not None:
         raise outcome.error
     if code != 0:
         raise DraptoError(f"The task graph for {job.source} stopped with doit exit code {code}")
+
+
+def chunk_workers(job: Job) -> int:
+    """How many chunk units run at once (the plan caps it again by the number of chunks)."""
+    return job.budget.split(1920, 1080, 1 << 30)[0]
+
+
+def parallel_args(job: Job) -> list[str]:
+    """doit's threaded runner with one thread per chunk worker plus one for the audio steps."""
+    return ["-n", str(chunk_workers(job) + 1), "-P", "thread"]
 
 
 def dodo_namespace(source: str | None, output: str | None) -> dict[str, Any]:
@@ -359,7 +595,11 @@ def dodo_namespace(source: str | None, output: str | None) -> dict[str, Any]:
         job, _plan = ready_job(source_path, target, config, resolve_ffmpeg(config.ffmpeg))
     except DraptoError as error:
         return _failing_encode_task(error.message)
-    return namespace(job, PlainReporter(), Outcome())
+    outcome = Outcome()
+    emit = PlainReporter()
+    ns = namespace(job, emit, outcome, reporter=event_reporter(job, emit, outcome))
+    ns["DOIT_CONFIG"].update(num_process=chunk_workers(job) + 1, par_type="thread")
+    return ns
 
 
 def _failing_encode_task(message: str) -> dict[str, Any]:

@@ -31,7 +31,22 @@ def describe(event: events.Event) -> str | None:
     """The plain-text line for an event; None for events that only move a progress bar."""
     match event:
         case events.FileStarted():
-            return f"{event.file} -> {event.output}: {event.resolution}, CRF {event.crf}, preset {event.preset}"
+            if event.mode == "chunked":
+                quality = f"chunked, target VMAF {event.target_vmaf:g}"
+            else:
+                quality = f"CRF {event.crf}"
+            return f"{event.file} -> {event.output}: {event.resolution}, {quality}, preset {event.preset}"
+        case events.ChunkStarted():
+            return f"  {event.step}: frames {event.start}-{event.end - 1} ({event.duration:.1f}s), CRF {event.crf:g}"
+        case events.ChunkRetry():
+            return f"  {event.step}: retry {event.attempt - 1} at CRF {event.crf:g}"
+        case events.ChunkFinished():
+            predicted = f", predicted {event.predicted_vmaf:.1f}" if event.predicted_vmaf is not None else ""
+            return (
+                f"  {event.step}: CRF {event.crf:g}, VMAF {event.vmaf:.2f}{predicted}, {human_bytes(event.bytes)}, "
+                f"{event.tries} {'try' if event.tries == 1 else 'tries'}, {event.elapsed:.1f}s"
+                + ("" if event.in_band else " (outside the target band)")
+            )
         case events.CropDecided():
             return f"  crop: {crop_summary(event.crop, event.reason, event.samples)}"
         case events.StepStarted():
@@ -43,9 +58,16 @@ def describe(event: events.Event) -> str | None:
         case events.Notice():
             return f"  {event.level.upper()}: {event.message}"
         case events.FileFinished():
+            chunked = ""
+            if event.crf_range and event.vmaf:
+                low, mean, high = event.vmaf
+                chunked = (
+                    f"; chunk VMAF min {low:.2f} / mean {mean:.2f} / max {high:.2f}, "
+                    f"CRF {event.crf_range[0]:g}-{event.crf_range[1]:g}"
+                )
             return (
                 f"  finished: {human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
-                f"({size_change(event.input_bytes, event.output_bytes)}) in {event.elapsed:.1f}s"
+                f"({size_change(event.input_bytes, event.output_bytes)}) in {event.elapsed:.1f}s{chunked}"
             )
         case events.FileSkipped():
             return f"{event.file}: skipped, {event.reason}"
@@ -69,8 +91,8 @@ class PlainReporter:
 
     def __call__(self, event: events.Event) -> None:
         if isinstance(event, events.StepProgress):
-            if event.fraction is None:
-                return
+            if event.fraction is None or event.step.startswith("chunk-"):
+                return  # a chunk says when it starts and finishes; that is enough for a log
             decile = int(event.fraction * 10)
             if decile > self._last_decile.get(event.step, 0):
                 self._last_decile[event.step] = decile
@@ -111,15 +133,16 @@ class RichReporter:
         self._bars: dict[str, TaskID] = {}
 
     def __call__(self, event: events.Event) -> None:
-        if isinstance(event, events.StepStarted):
+        if isinstance(event, events.StepStarted | events.ChunkStarted):
             self.progress.start()
             self._bars[event.step] = self.progress.add_task(event.step, total=1.0)
-            return
+            if isinstance(event, events.StepStarted):
+                return
         if isinstance(event, events.StepProgress):
             if event.step in self._bars and event.fraction is not None:
                 self.progress.update(self._bars[event.step], completed=event.fraction)
             return
-        if isinstance(event, events.StepFinished | events.StepSkipped) and event.step in self._bars:
+        if isinstance(event, events.StepFinished | events.StepSkipped | events.ChunkFinished) and event.step in self._bars:
             self.progress.remove_task(self._bars.pop(event.step))
         if isinstance(event, events.FileFailed | events.FileFinished | events.FileSkipped | events.BatchSummary):
             for bar in self._bars.values():

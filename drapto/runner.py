@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -18,8 +20,24 @@ STDERR_TAIL_LINES = 40
 CHILD_ENV = {"SVT_LOG": "1"}
 
 
+_live_pids: set[int] = set()
+_live_lock = threading.Lock()
+
+
 def _env() -> dict[str, str]:
     return {**os.environ, **CHILD_ENV}
+
+
+def terminate_all() -> None:
+    """Stop every long-running child still alive (those started by worker threads, which a Ctrl-C in the
+    main thread does not reach), so no ffmpeg outlives drapto."""
+    with _live_lock:
+        pids = list(_live_pids)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 def process_failure(argv: Sequence[str], returncode: int, stderr: str) -> ProcessError:
@@ -87,10 +105,14 @@ def parse_progress_seconds(line: str) -> float | None:
     return max(int(value), 0) / 1_000_000
 
 
-def run_with_progress(argv: Sequence[str], on_seconds: Callable[[float], None] | None = None) -> None:
-    """Run a long ffmpeg command, reporting media seconds done; raise ProcessError on failure.
+def run_with_progress(
+    argv: Sequence[str], on_seconds: Callable[[float], None] | None = None, *, cwd: str | None = None
+) -> None:
+    """Run a long ffmpeg command (in `cwd` when given), reporting media seconds done; raise ProcessError
+    on failure.
 
-    On cancellation (Ctrl-C, SIGTERM) the child is terminated, so no ffmpeg outlives drapto.
+    On cancellation (Ctrl-C, SIGTERM) the child is terminated, so no ffmpeg outlives drapto; children of
+    worker threads are registered for `terminate_all`.
     """
     stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
 
@@ -109,7 +131,9 @@ def run_with_progress(argv: Sequence[str], on_seconds: Callable[[float], None] |
             stderr_tail.extend(chunk.splitlines())
 
     async def _run() -> int:
-        process = await anyio.open_process(list(argv), env=_env(), stdin=subprocess.DEVNULL)
+        process = await anyio.open_process(list(argv), env=_env(), stdin=subprocess.DEVNULL, cwd=cwd)
+        with _live_lock:
+            _live_pids.add(process.pid)
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(_pump_stdout, process.stdout)
@@ -122,6 +146,8 @@ def run_with_progress(argv: Sequence[str], on_seconds: Callable[[float], None] |
                     await process.wait()
                 if process.returncode is None:
                     process.kill()
+            with _live_lock:
+                _live_pids.discard(process.pid)
 
     try:
         returncode = anyio.run(_run)

@@ -76,9 +76,15 @@ def check_output(expect: Expectations, media: MediaInfo, pixel_format: str | Non
 
 
 def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
+    from drapto.chunkwork import count_frames
+
     media = probe(path)
     listing = run_capture(commands.stream_summary_argv(ffmpeg, str(path)), check=False).stderr.decode(errors="replace")
     problems = check_output(expect, media, parse_pixel_format(listing))
+    if expect.frames is not None:
+        frames = count_frames(ffmpeg, str(path))
+        if frames != expect.frames:
+            problems.append(f"{frames} video frames, the source has {expect.frames}")
     if problems:
         raise ValidationError(
             f"Output failed validation: {'; '.join(problems)}", detail="\n".join(problems)

@@ -1,0 +1,74 @@
+"""The scene scan: what one fast pass over the source measured, and how ffmpeg's printout becomes it.
+
+The pass (commands.scene_scan_argv) decodes the video once, downscaled, and runs ffmpeg's `scdet`
+filter; two `metadata=print` filters write every frame's timestamp and scene score, and the keyframes'
+timestamps, to two files. `parse_scan` turns those files into a `SceneScan`, saved as scenes.json. Pure.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+# Where the scan writes its raw printouts (relative names: ffmpeg runs in the scan's folder, so no path
+# ever has to be escaped inside a filtergraph).
+FRAMES_LOG = "frames.txt"
+KEYFRAMES_LOG = "keyframes.txt"
+# The scan decodes at most this wide: scdet's score barely changes, the filter's cost does.
+SCAN_WIDTH = 480
+
+
+class SceneScan(msgspec.Struct, frozen=True, kw_only=True):
+    """Per decoded frame: its time (seconds from the file's start, as `-ss` counts) and scdet's score
+    (0–100, how unlike the previous frame it is); plus which frames are keyframes of the source."""
+
+    frames: int
+    duration: float  # end of the last frame: its time plus one frame
+    times: tuple[float, ...]
+    scores: tuple[float, ...]
+    keyframes: tuple[int, ...]
+
+
+def _blocks(text: str) -> list[tuple[float, dict[str, str]]]:
+    """`frame:N pts:P pts_time:T` headers, each followed by `key=value` lines."""
+    blocks: list[tuple[float, dict[str, str]]] = []
+    for line in text.splitlines():
+        if line.startswith("frame:"):
+            fields = dict(part.split(":", 1) for part in line.split() if ":" in part)
+            blocks.append((float(fields["pts_time"]), {}))
+        elif "=" in line and blocks:
+            key, _, value = line.partition("=")
+            blocks[-1][1][key.strip()] = value.strip()
+    return blocks
+
+
+def parse_scan(frames_text: str, keyframes_text: str, frame_rate: float | None = None) -> SceneScan:
+    """Build the scan from the two printouts. `frame_rate` (from the probe) sizes the last frame when
+    the printout has a single frame; otherwise the last frame lasts as long as the one before it."""
+    blocks = _blocks(frames_text)
+    if not blocks:
+        raise ValueError("the scene scan decoded no video frames")
+    times = tuple(t for t, _ in blocks)
+    scores = tuple(float(meta.get("lavfi.scd.score", "0") or 0) for _, meta in blocks)
+    if len(times) > 1:
+        last = times[-1] - times[-2]
+    else:
+        last = 1 / frame_rate if frame_rate else 0.04
+    index = {t: i for i, t in enumerate(times)}
+    keyframes = sorted({index[t] for t, _ in _blocks(keyframes_text) if t in index})
+    return SceneScan(
+        frames=len(times),
+        duration=times[-1] + max(last, 0.0),
+        times=times,
+        scores=scores,
+        keyframes=tuple(keyframes),
+    )
+
+
+def keyframe_at_or_before(scan: SceneScan, frame: int) -> int:
+    """The source keyframe an input seek to `frame` starts decoding from (0 when none is known)."""
+    best = 0
+    for key in scan.keyframes:
+        if key > frame:
+            break
+        best = key
+    return best

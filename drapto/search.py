@@ -1,0 +1,116 @@
+"""The per-chunk CRF search: which CRF to try next, and which try to keep. Pure.
+
+Every try is a real final encode of the whole chunk, scored in the encode's own process, so the kept
+chunk always has a measured VMAF. The search aims at the middle of the accepted band
+(target −1 … target +2) and moves by the measured slope of VMAF against CRF: between the two tries
+that bracket the aim when it has them, else from the nearest try with the slope of the two nearest, else
+with a prior slope. CRFs are quarter steps within [crf_min, crf_max].
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+# VMAF lost per CRF step when nothing is measured yet; measured 0.3–0.55 on clean content and 0.7–1.25
+# on grain and fine detail (benchmarks/chunked.py), so 0.6 under-corrects the steep ones slightly and
+# over-corrects the flat ones slightly.
+PRIOR_SLOPE = 0.6
+SLOPE_LIMITS = (0.05, 4.0)
+
+
+class SearchSettings(msgspec.Struct, frozen=True, kw_only=True):
+    target: float
+    below: float = 1.0  # a chunk is accepted from target - below …
+    above: float = 2.0  # … to target + above
+    crf_min: float = 10.0
+    crf_max: float = 55.0
+    step: float = 0.25
+    max_tries: int = 4
+
+    @property
+    def aim(self) -> float:
+        """The middle of the band: prediction errors either way stay inside it longest."""
+        return self.target + (self.above - self.below) / 2
+
+    def in_band(self, vmaf: float) -> bool:
+        return self.target - self.below <= vmaf <= self.target + self.above
+
+
+class Trial(msgspec.Struct, frozen=True, kw_only=True):
+    """One try: the chunk encoded at `crf` and scored."""
+
+    crf: float
+    vmaf: float
+    bytes: int = 0
+    seconds: float = 0.0
+
+
+def snap(crf: float, settings: SearchSettings) -> float:
+    """Round to the CRF step and clamp to the range."""
+    stepped = round(crf / settings.step) * settings.step
+    return min(max(stepped, settings.crf_min), settings.crf_max)
+
+
+def slope_between(a: Trial, b: Trial) -> float | None:
+    """VMAF lost per CRF step between two tries, when it is a usable (positive, finite) figure."""
+    if a.crf == b.crf:
+        return None
+    slope = (a.vmaf - b.vmaf) / (b.crf - a.crf)
+    return slope if SLOPE_LIMITS[0] <= slope <= SLOPE_LIMITS[1] else None
+
+
+def crf_for_aim(trials: list[Trial], settings: SearchSettings, prior_slope: float = PRIOR_SLOPE) -> float:
+    """Where the measured points put the aim (unrounded)."""
+    aim = settings.aim
+    good = [t for t in trials if t.vmaf >= aim]  # at or above the aim: CRF may rise
+    bad = [t for t in trials if t.vmaf < aim]
+    if good and bad:
+        upper = max(good, key=lambda t: t.crf)
+        lower = min(bad, key=lambda t: t.crf)
+        if lower.crf > upper.crf and upper.vmaf != lower.vmaf:
+            share = (upper.vmaf - aim) / (upper.vmaf - lower.vmaf)
+            return upper.crf + share * (lower.crf - upper.crf)
+    nearest = sorted(trials, key=lambda t: abs(t.vmaf - aim))
+    slope = None
+    if len(nearest) >= 2:
+        slope = slope_between(*sorted(nearest[:2], key=lambda t: t.crf))
+    start = nearest[0]
+    return start.crf + (start.vmaf - aim) / (slope or prior_slope)
+
+
+def next_crf(trials: list[Trial], settings: SearchSettings, prior_slope: float = PRIOR_SLOPE) -> float | None:
+    """The next CRF to try, or None when the search is over (a try is in band, tries are used up, or
+    no untried CRF can do better)."""
+    if not trials or any(settings.in_band(t.vmaf) for t in trials) or len(trials) >= settings.max_tries:
+        return None
+    tried = {t.crf for t in trials}
+    want = snap(crf_for_aim(trials, settings, prior_slope), settings)
+    too_good = [t for t in trials if t.vmaf > settings.target + settings.above]
+    too_bad = [t for t in trials if t.vmaf < settings.target - settings.below]
+    # never step past a try that already failed on that side
+    if too_bad:
+        want = min(want, min(t.crf for t in too_bad) - settings.step)
+    if too_good:
+        want = max(want, max(t.crf for t in too_good) + settings.step)
+    want = snap(want, settings)
+    if want in tried:
+        return None
+    if too_bad and want >= min(t.crf for t in too_bad):
+        return None
+    if too_good and want <= max(t.crf for t in too_good):
+        return None
+    return want
+
+
+def choose(trials: list[Trial], settings: SearchSettings) -> Trial:
+    """The try to keep: in band, the one with the highest CRF (fewest bytes); else, if some try reached the
+    band's floor, the highest CRF among those (over target, never under); else the best VMAF."""
+    if not trials:
+        raise ValueError("no tries to choose from")
+    in_band = [t for t in trials if settings.in_band(t.vmaf)]
+    if in_band:
+        return max(in_band, key=lambda t: t.crf)
+    over = [t for t in trials if t.vmaf > settings.target + settings.above]
+    if over:
+        return max(over, key=lambda t: t.crf)
+    return max(trials, key=lambda t: t.vmaf)

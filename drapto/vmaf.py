@@ -1,0 +1,90 @@
+"""How drapto scores an encode with VMAF: ab-av1's convention, which is what the target 93 means. Pure.
+
+The 1080p model, with distorted and reference both upscaled (bicubic) to 1080p when the picture is
+smaller than 1728×972; the 4k model above 2560×1440, upscaled to 2160p when smaller than 3456×1944.
+Scoring a subset takes consecutive frame pairs (libvmaf's motion feature needs the previous frame);
+libvmaf's `n_subsample` shifts the score and is never used.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import msgspec
+
+MODEL_1080P = "vmaf_v0.6.1"
+MODEL_4K = "vmaf_4k_v0.6.1"
+POOLS = ("mean", "harmonic")
+_PERCENTILE = re.compile(r"^p(\d{1,2})$")
+
+
+class Scoring(msgspec.Struct, frozen=True, kw_only=True):
+    """How one picture size is scored."""
+
+    model: str
+    scale: tuple[int, int] | None  # both sides are scaled to this before libvmaf, or None
+    every: int  # score frame pairs every N frames; 1 scores every frame
+    pool: str  # mean, harmonic or pN (the N-th percentile of the frame scores)
+    threads: int = 1
+
+
+def check_pool(pool: str) -> str:
+    pool = pool.strip().lower()
+    match = _PERCENTILE.match(pool)
+    if pool in POOLS or (match and 1 <= int(match[1]) <= 50):
+        return pool
+    raise ValueError(f"VMAF pooling must be mean, harmonic or pN (a percentile, p1 to p50), got {pool!r}")
+
+
+def _fit(width: int, height: int, box_w: int, box_h: int) -> tuple[int, int]:
+    """Scale into box_w × box_h keeping the aspect ratio, both sides even."""
+    factor = min(box_w / width, box_h / height)
+    return 2 * round(width * factor / 2), 2 * round(height * factor / 2)
+
+
+def scoring_for(width: int, height: int, *, every: int, pool: str, threads: int = 1) -> Scoring:
+    """The model and scaling for a picture of width × height (after crop)."""
+    if width > 2560 and height > 1440:
+        model, box, upscale = MODEL_4K, (3840, 2160), width < 3456 and height < 1944
+    else:
+        model, box, upscale = MODEL_1080P, (1920, 1080), width < 1728 and height < 972
+    return Scoring(
+        model=model, scale=_fit(width, height, *box) if upscale else None, every=every, pool=check_pool(pool),
+        threads=threads,
+    )  # fmt: skip
+
+
+def side_filter(scoring: Scoring) -> str:
+    """The filters both libvmaf inputs get: the frame-pair subset, the upscale, the pixel format."""
+    parts = []
+    if scoring.every > 1:
+        parts.append(rf"select='lt(mod(n\,{scoring.every})\,2)'")
+    if scoring.scale:
+        parts.append(f"scale={scoring.scale[0]}:{scoring.scale[1]}:flags=bicubic")
+    parts.append("format=yuv420p10le")
+    return ",".join(parts)
+
+
+def libvmaf_filter(scoring: Scoring, log_name: str) -> str:
+    """libvmaf writing per-frame scores to `log_name` (a plain relative file name)."""
+    return f"libvmaf=model=version={scoring.model}:n_threads={scoring.threads}:log_fmt=json:log_path={log_name}"
+
+
+def frame_scores(log_json: bytes) -> list[float]:
+    """Per-frame VMAF from libvmaf's JSON log."""
+    data = msgspec.json.decode(log_json)
+    return [float(frame["metrics"]["vmaf"]) for frame in data.get("frames", [])]
+
+
+def pool_scores(scores: list[float], pool: str) -> float:
+    """Pool per-frame scores: the mean, libvmaf's harmonic mean, or a low percentile."""
+    if not scores:
+        raise ValueError("no VMAF frame scores to pool")
+    if pool == "mean":
+        return sum(scores) / len(scores)
+    if pool == "harmonic":
+        return len(scores) / sum(1 / (s + 1) for s in scores) - 1
+    percentile = int(pool[1:])
+    ordered = sorted(scores)
+    return ordered[min(len(ordered) - 1, math.floor(percentile / 100 * len(ordered)))]
