@@ -20,14 +20,14 @@ import msgspec
 
 from drapto import commands
 from drapto.errors import ProcessError
-from drapto.runner import run_capture, run_with_progress
+from drapto.runner import run_with_progress
 from drapto.search import SearchSettings, Trial, choose, next_crf
 from drapto.units import ChunkResult, ChunkUnit, TryRecord
+from drapto.validate import count_frames
 from drapto.vmaf import frame_scores, libvmaf_filter, pool_scores, side_filter
 
 # Bump when what a try file means changes, so old cached tries are not reused.
 TRY_VERSION = "try-1"
-VMAF_LOG = "vmaf.json"
 
 
 
@@ -52,15 +52,8 @@ def try_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
         seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
         crf=crf, preset=encode.preset, svt=encode.svt, crop=encode.crop, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
-        scoring_filter=side_filter(unit.scoring), libvmaf=libvmaf_filter(unit.scoring, VMAF_LOG),
+        scoring_filter=side_filter(unit.scoring), libvmaf=libvmaf_filter(unit.scoring, f"{try_name(crf)}.vmaf.json"),
     )  # fmt: skip
-
-
-def count_frames(ffmpeg: str, path: str) -> int:
-    """The number of video packets in `path` (a stream copy, no decode)."""
-    out = run_capture(commands.frame_count_argv(ffmpeg, path)).stdout.decode(errors="replace")
-    counts = [int(line.split("=", 1)[1]) for line in out.splitlines() if line.startswith("frame=")]
-    return counts[-1] if counts else 0
 
 
 def _cached(folder: Path, crf: float, key: str) -> TryRecord | None:
@@ -91,7 +84,9 @@ def run_try(unit: ChunkUnit, crf: float, on_seconds: Callable[[float], None] | N
         return cached
     encode_path = folder / f"{try_name(crf)}.mkv"
     partial = folder / f"{try_name(crf)}.mkv.partial"
-    (folder / VMAF_LOG).unlink(missing_ok=True)
+    log = folder / f"{try_name(crf)}.vmaf.json"
+    partial.unlink(missing_ok=True)  # a fresh file, never one a killed run's encoder still holds
+    log.unlink(missing_ok=True)
     started = time.monotonic()
     run_with_progress(try_argv(unit, crf, partial.name), on_seconds, cwd=str(folder))
     seconds = time.monotonic() - started
@@ -101,7 +96,7 @@ def run_try(unit: ChunkUnit, crf: float, on_seconds: Callable[[float], None] | N
             f"chunk {unit.chunk.index}: the encode has {frames} frames, expected {unit.chunk.frames}",
             detail=f"argv: {try_argv(unit, crf, partial.name)}",
         )
-    scores = frame_scores((folder / VMAF_LOG).read_bytes())
+    scores = frame_scores(log.read_bytes())
     os.replace(partial, encode_path)
     record = TryRecord(
         key=key, crf=crf, vmaf=round(pool_scores(scores, unit.scoring.pool), 4), frames_scored=len(scores),

@@ -266,3 +266,13 @@ def concat_list(entries: Sequence[tuple[str, float]]) -> str:
             raise ValueError(f"concat entries must be plain file names, got {name!r}")
         lines += [f"file {name}", f"duration {duration:.6f}"]
     return "\n".join(lines) + "\n"
+
+
+def dump_attachment_argv(ffmpeg: str, path: str, filename: str, target: str) -> list[str]:
+    """Write the attachment called `filename` to `target`. ffmpeg dumps attachments while opening the
+    input and then complains that no output was given; the caller judges by the file, not the exit code."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        f"-dump_attachment:m:filename:{filename}", target,
+        "-i", path,
+    ]  # fmt: skip

@@ -241,7 +241,29 @@ def _guarded(outcome: Outcome, body: Callable[[], None]) -> TaskFailed | None:
     return None
 
 
+def _stamp(step: Step) -> bytes:
+    """What made a step's target: its argv and the size and mtime of each input."""
+    inputs = []
+    for path in step.inputs:
+        stat = os.stat(path)
+        inputs.append([path, stat.st_size, stat.st_mtime_ns])
+    return msgspec.json.encode({"argv": step.argv, "inputs": inputs})
+
+
+def _already_done(step: Step) -> bool:
+    """The target exists and its stamp says this exact step made it: a run killed after the step finished
+    but before doit recorded it (the record is written moments later, on the main thread) redoes nothing."""
+    stamp = Path(step.target + ".stamp")
+    try:
+        return Path(step.target).is_file() and stamp.read_bytes() == _stamp(step)
+    except OSError:
+        return False
+
+
 def _run_step(job: Job, step: Step, emit: Emit) -> None:
+    if _already_done(step):
+        emit(events.StepSkipped(file=job.source, step=step.name, reason="already done"))
+        return
     emit(events.StepStarted(file=job.source, step=step.name, duration=step.duration))
     started = time.monotonic()
     partial = Path(step.partial)
@@ -253,7 +275,9 @@ def _run_step(job: Job, step: Step, emit: Emit) -> None:
         emit(events.StepProgress(file=job.source, step=step.name, seconds=seconds, fraction=fraction))
 
     run_with_progress(step.argv, progress)
+    Path(step.target + ".stamp").unlink(missing_ok=True)
     os.replace(partial, step.target)
+    Path(step.target + ".stamp").write_bytes(_stamp(step))
     emit(events.StepFinished(file=job.source, step=step.name, elapsed=time.monotonic() - started))
 
 
@@ -351,7 +375,7 @@ def _run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) -
 def _concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
     """Check every kept chunk, write the concat list and the combined chunk results, then join the chunks
     by stream copy and check the frame count."""
-    from drapto.chunkwork import count_frames
+    from drapto.validate import count_frames
 
     results = []
     for unit in plan.chunks:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -20,12 +21,34 @@ STDERR_TAIL_LINES = 40
 CHILD_ENV = {"SVT_LOG": "1"}
 
 
+# On Linux every child is started through this tiny exec shim, which asks the kernel to SIGKILL it when the
+# drapto thread that started it dies, so even a `kill -9` of drapto leaves no ffmpeg behind (a stray one
+# would keep writing into the work folder). It checks that its parent is still alive first, then execs.
+_DEATH_SHIM = (
+    "import ctypes,os,sys;ctypes.CDLL(None).prctl(1,9);"
+    "os.getppid()==int(sys.argv[1]) or os._exit(137);os.execv(sys.argv[2],sys.argv[2:])"
+)
 _live_pids: set[int] = set()
 _live_lock = threading.Lock()
 
 
 def _env() -> dict[str, str]:
     return {**os.environ, **CHILD_ENV}
+
+
+def spawn_argv(argv: Sequence[str]) -> list[str]:
+    """The argv actually started: behind the parent-death shim on Linux, as it is elsewhere. The command
+    must name an executable path or one found on PATH."""
+    if not sys.platform.startswith("linux"):
+        return list(argv)
+    import shutil
+
+    executable = argv[0] if os.sep in argv[0] else shutil.which(argv[0])
+    if executable is None or not os.path.isfile(executable):
+        raise FileNotFoundError(argv[0])
+    if not os.access(executable, os.X_OK):
+        raise PermissionError(argv[0])
+    return [sys.executable, "-I", "-S", "-c", _DEATH_SHIM, str(os.getpid()), executable, *argv[1:]]
 
 
 def terminate_all() -> None:
@@ -54,7 +77,7 @@ def run_capture(argv: Sequence[str], *, check: bool = True) -> subprocess.Comple
     """Run a short command to completion and keep its output."""
 
     async def _run() -> subprocess.CompletedProcess[bytes]:
-        return await anyio.run_process(list(argv), check=False, env=_env(), stdin=subprocess.DEVNULL)
+        return await anyio.run_process(spawn_argv(argv), check=False, env=_env(), stdin=subprocess.DEVNULL)
 
     try:
         result = anyio.run(_run)
@@ -79,7 +102,7 @@ def run_concurrently(
     async def _one(limiter: anyio.CapacityLimiter, index: int, argv: Sequence[str]) -> None:
         nonlocal done
         async with limiter:
-            results[index] = await anyio.run_process(list(argv), check=False, env=_env(), stdin=subprocess.DEVNULL)
+            results[index] = await anyio.run_process(spawn_argv(argv), check=False, env=_env(), stdin=subprocess.DEVNULL)
         done += 1
         if on_done is not None:
             on_done(done)
@@ -131,7 +154,7 @@ def run_with_progress(
             stderr_tail.extend(chunk.splitlines())
 
     async def _run() -> int:
-        process = await anyio.open_process(list(argv), env=_env(), stdin=subprocess.DEVNULL, cwd=cwd)
+        process = await anyio.open_process(spawn_argv(argv), env=_env(), stdin=subprocess.DEVNULL, cwd=cwd)
         with _live_lock:
             _live_pids.add(process.pid)
         try:

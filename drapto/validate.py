@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
+
+import msgspec
 
 from drapto import commands
 from drapto.errors import ValidationError
 from drapto.hdr import classify
 from drapto.media import MediaInfo
-from drapto.plan import Expectations
+from drapto.plan import CHUNK_RESULTS_NAME, Expectations
 from drapto.probe import probe
 from drapto.runner import run_capture
+from drapto.units import ChunkResults
 
 _VIDEO_LINE = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<codec>\w+).*?, (?P<pix_fmt>(?:yuv|gray|nv|p0)\w*)")
 
@@ -75,9 +79,25 @@ def check_output(expect: Expectations, media: MediaInfo, pixel_format: str | Non
     return problems
 
 
-def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
-    from drapto.chunkwork import count_frames
+def count_frames(ffmpeg: str, path: str) -> int:
+    """The number of video packets in `path` (a stream copy, no decode)."""
+    out = run_capture(commands.frame_count_argv(ffmpeg, path)).stdout.decode(errors="replace")
+    counts = [int(line.split("=", 1)[1]) for line in out.splitlines() if line.startswith("frame=")]
+    return counts[-1] if counts else 0
 
+
+def attached_results(ffmpeg: str, path: Path) -> ChunkResults | None:
+    """The per-chunk results a chunked encode attached to its output, or None."""
+    with tempfile.TemporaryDirectory(prefix="drapto-") as folder:
+        target = Path(folder) / CHUNK_RESULTS_NAME
+        run_capture(commands.dump_attachment_argv(ffmpeg, str(path), CHUNK_RESULTS_NAME, str(target)), check=False)
+        try:
+            return msgspec.json.decode(target.read_bytes(), type=ChunkResults)
+        except (OSError, msgspec.DecodeError):
+            return None
+
+
+def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
     media = probe(path)
     listing = run_capture(commands.stream_summary_argv(ffmpeg, str(path)), check=False).stderr.decode(errors="replace")
     problems = check_output(expect, media, parse_pixel_format(listing))

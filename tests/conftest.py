@@ -40,6 +40,7 @@ class ClipSpec:
     chapters: bool = True
     title: str = "Test Movie"
     video_filter: str | None = None  # applied to testsrc2, e.g. `pad` for black bars
+    video_graph: str | None = None  # a whole lavfi graph (output [out0]) instead of testsrc2
 
 
 SRT = "1\n00:00:00,500 --> 00:00:01,200\nHello\n\n2\n00:00:01,300 --> 00:00:01,900\nWorld\n"
@@ -52,7 +53,8 @@ def clip_argv(ffmpeg: str, spec: ClipSpec, folder: Path, target: Path) -> list[s
     maps: list[str] = []
     inputs = 0
     if spec.video:
-        argv += ["-f", "lavfi", "-i", f"testsrc2=size={spec.width}x{spec.height}:rate={spec.rate}:duration={spec.duration}"]
+        graph = spec.video_graph or f"testsrc2=size={spec.width}x{spec.height}:rate={spec.rate}:duration={spec.duration}"
+        argv += ["-f", "lavfi", "-i", graph]
         maps += ["-map", f"{inputs}:v"]
         inputs += 1
     for audio in spec.audio:
@@ -139,11 +141,27 @@ def clip_copy(make_clip, tmp_path):
     return _copy
 
 
-def run_drapto(*args: str | os.PathLike[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """The real command line, in a child process, as a user runs it."""
+def run_drapto(
+    *args: str | os.PathLike[str], timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real command line, in a child process, as a user runs it (`env` adds variables)."""
     return subprocess.run(
-        [sys.executable, "-m", "drapto", *map(str, args)], capture_output=True, text=True, timeout=timeout
-    )
+        [sys.executable, "-m", "drapto", *map(str, args)], capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def multi_scene_graph(width: int, height: int, rate: str, seconds: float) -> str:
+    """Three scenes of different difficulty, `seconds` each: testsrc2 (clean motion), mandelbrot (fine
+    detail zooming), and a slow gradient under strong temporal noise (grain)."""
+    scenes = [
+        f"testsrc2=size={width}x{height}:rate={rate}",
+        f"mandelbrot=size={width}x{height}:rate={rate}",
+        f"gradients=size={width}x{height}:rate={rate}:speed=0.05,noise=alls=20:allf=t+u",
+    ]
+    labels = "abc"
+    parts = [f"{src},trim=duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[{labels[i]}]" for i, src in enumerate(scenes)]
+    return ";".join(parts) + ";[a][b][c]concat=n=3:v=1:a=0[out0]"
 
 
 def json_events(stdout: str) -> list[dict]:

@@ -93,7 +93,7 @@ LETTERBOX_WITH_AUDIO = ClipSpec(
 def test_encode_crops_and_a_new_crop_setting_redoes_only_video(clip_copy, tmp_path):
     source = clip_copy(LETTERBOX_WITH_AUDIO)
     out = tmp_path / "out"
-    first = run_drapto("encode", source, out, "--json", "--keep", "--preset", "12")
+    first = run_drapto("encode", source, out, "--standard", "--json", "--keep", "--preset", "12")
     assert first.returncode == 0, first.stderr
     decided = [e for e in json_events(first.stdout) if e["event"] == "crop_decided"]
     assert [(e["crop"], e["samples"], e["candidates"]) for e in decided] == [("640:268:0:46", 3, ["640:268:0:46 x 3"])]
@@ -102,7 +102,7 @@ def test_encode_crops_and_a_new_crop_setting_redoes_only_video(clip_copy, tmp_pa
     saved = json.loads((out / ".drapto" / "film" / "crop.json").read_text())
     assert saved["setting"] == "auto" and len(saved["samples"]) == 3
 
-    again = run_drapto("encode", source, out, "--json", "--keep", "--preset", "12", "--crop", "none")
+    again = run_drapto("encode", source, out, "--standard", "--json", "--keep", "--preset", "12", "--crop", "none")
     assert again.returncode == 0, again.stderr
     events = json_events(again.stdout)
     assert [e["step"] for e in events if e["event"] == "step_started"] == ["crop", "video", "mux", "validate"]

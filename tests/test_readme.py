@@ -43,12 +43,14 @@ def test_doit_route_builds_the_same_graph(make_clip, tmp_path):
     assert first.returncode == 0, first.stdout + first.stderr
     assert (tmp_path / "out" / "film.mkv").exists()
     listed = subprocess.run([*doit, "list", "--all", *args], capture_output=True, text=True).stdout
-    assert {"probe", "crop", "encode:video", "encode:audio-00", "encode:mux", "encode:validate"} <= {
-        line.split()[0] for line in listed.splitlines() if line.strip()
-    }
+    assert {
+        "probe", "crop", "scenes:scenes", "encode:chunk-0000", "encode:concat", "encode:audio-00", "encode:mux",
+        "encode:validate",
+    } <= {line.split()[0] for line in listed.splitlines() if line.strip()}  # fmt: skip
     again = subprocess.run([*doit, "encode", *args], capture_output=True, text=True)
     assert again.returncode == 0
-    assert "-- encode:video" in again.stdout  # doit's mark for an up-to-date task
+    assert "chunk-0000: up to date, skipped" in again.stdout
+    assert "concat: up to date, skipped" in again.stdout
 
 
 def test_plan_prints_what_encode_runs(make_clip, tmp_path):
@@ -59,7 +61,8 @@ def test_plan_prints_what_encode_runs(make_clip, tmp_path):
     )
     assert plan.returncode == 0, plan.stderr
     commands = [shlex.split(line) for line in plan.stdout.splitlines() if not line.startswith("#")]
-    assert len(commands) == 4  # video, two audio streams, mux
+    assert len(commands) == 5  # the one chunk's first try, concat, two audio streams, mux
+    assert re.search(r"^#  0 +0:00:00.000 +0:00:02.00\d +48 +start +0.0 +38\* +-$", plan.stdout, flags=re.M)
     assert not (tmp_path / "out" / "film.mkv").exists()
     for argv in commands:  # shell quoting round-trips, even for the apostrophe
         assert str(source) in argv or any(str(tmp_path) in arg for arg in argv)
@@ -67,5 +70,7 @@ def test_plan_prints_what_encode_runs(make_clip, tmp_path):
         [sys.executable, "-m", "drapto", "encode", str(source), str(tmp_path / "out"), "--json", "--keep"],
         capture_output=True, text=True,
     )  # fmt: skip
-    started = [e["step"] for e in json_events(encode.stdout) if e["event"] == "step_started"]
-    assert started == ["probe", "crop", "video", "audio-00", "audio-01", "mux", "validate"]
+    events = json_events(encode.stdout)
+    started = [e["step"] for e in events if e["event"] in ("step_started", "chunk_started")]
+    assert started[:3] == ["probe", "crop", "scenes"] and started[-2:] == ["mux", "validate"]
+    assert set(started[3:-2]) == {"chunk-0000", "concat", "audio-00", "audio-01"}

@@ -1,0 +1,101 @@
+"""The per-chunk CRF search on synthetic CRF → VMAF curves: pure, property-tested."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from drapto.search import SearchSettings, Trial, choose, next_crf, snap
+
+SETTINGS = SearchSettings(target=93.0, crf_min=10.0, crf_max=55.0, max_tries=4)
+
+
+def simulate(curve, search: SearchSettings, start: float) -> tuple[list[Trial], Trial]:
+    trials: list[Trial] = []
+    crf: float | None = snap(start, search)
+    while crf is not None:
+        assert crf not in {t.crf for t in trials}, "a CRF is never tried twice"
+        assert search.crf_min <= crf <= search.crf_max
+        assert crf * 4 == int(crf * 4), "quarter steps"
+        trials.append(Trial(crf=crf, vmaf=curve(crf)))
+        crf = next_crf(trials, search)
+    assert len(trials) <= search.max_tries
+    return trials, choose(trials, search)
+
+
+starts = st.floats(10, 55)
+slopes = st.floats(0.15, 1.5)
+bends = st.floats(-0.01, 0.01)  # VMAF per CRF², both ways
+
+
+def band_reachable(curve, search: SearchSettings) -> bool:
+    """Some quarter step in range lands in the band (and comfortably: 0.5 inside it)."""
+    steps = [search.crf_min + i * search.step for i in range(int((search.crf_max - search.crf_min) / search.step) + 1)]
+    return any(search.target - search.below + 0.5 <= curve(c) <= search.target + search.above - 0.5 for c in steps)
+
+
+@settings(max_examples=400, deadline=None)
+@given(starts, slopes, bends, st.floats(20, 50))
+def test_monotone_curves_end_in_band(start, slope, bend, crf_at_target):
+    def curve(crf: float) -> float:
+        x = crf - crf_at_target
+        return 93.5 - slope * x - bend * x * abs(x)
+
+    assume(all(curve(c) > curve(c + 0.25) for c in (10 + i / 4 for i in range(180))))  # strictly falling
+    assume(band_reachable(curve, SETTINGS))
+    trials, kept = simulate(curve, SETTINGS, start)
+    assert SETTINGS.in_band(kept.vmaf), trials
+
+
+@settings(max_examples=300, deadline=None)
+@given(starts, st.floats(0.3, 1.5), st.floats(20, 50), st.integers(0, 10_000))
+def test_noisy_curves_end_in_band_or_say_why(start, slope, crf_at_target, seed):
+    def curve(crf: float) -> float:
+        noise = 0.25 * math.sin(seed + crf * 7.3)  # deterministic wobble of ±0.25
+        return 93.5 - slope * (crf - crf_at_target) + noise
+
+    assume(band_reachable(curve, SETTINGS))
+    trials, kept = simulate(curve, SETTINGS, start)
+    assert SETTINGS.in_band(kept.vmaf), trials
+
+
+@given(starts, st.floats(95.5, 99.9))
+def test_a_flat_curve_above_the_band_keeps_the_highest_crf(start, level):
+    trials, kept = simulate(lambda crf: level, SETTINGS, start)
+    assert kept.crf == max(t.crf for t in trials)
+    assert trials[-1].crf == SETTINGS.crf_max or len(trials) == SETTINGS.max_tries
+
+
+@given(starts, st.floats(0.1, 1.0), st.floats(60, 91.5))
+def test_unreachable_from_below_keeps_the_best_vmaf(start, slope, best):
+    curve = lambda crf: best - slope * (crf - SETTINGS.crf_min)  # noqa: E731 (below the band everywhere)
+    trials, kept = simulate(curve, SETTINGS, start)
+    assert kept.vmaf == max(t.vmaf for t in trials)
+    assert not SETTINGS.in_band(kept.vmaf)
+    assert kept.crf == SETTINGS.crf_min or len(trials) == SETTINGS.max_tries
+
+
+@given(starts, st.floats(0.1, 1.0), st.floats(95.5, 100))
+def test_unreachable_from_above_keeps_the_cheapest_try(start, slope, worst):
+    curve = lambda crf: worst + slope * (SETTINGS.crf_max - crf)  # noqa: E731 (above the band everywhere)
+    trials, kept = simulate(curve, SETTINGS, start)
+    assert kept.crf == max(t.crf for t in trials)
+    assert kept.crf == SETTINGS.crf_max or len(trials) == SETTINGS.max_tries
+
+
+def test_a_try_in_band_ends_the_search_at_once():
+    assert next_crf([Trial(crf=30, vmaf=93.4)], SETTINGS) is None
+    assert choose([Trial(crf=30, vmaf=96.0), Trial(crf=34, vmaf=93.4), Trial(crf=36, vmaf=91.0)], SETTINGS).crf == 34
+
+
+def test_bracketing_tries_interpolate():
+    # 96.5 at 30 and 90.5 at 40: the aim 93.5 lies halfway
+    assert next_crf([Trial(crf=30, vmaf=96.5), Trial(crf=40, vmaf=90.5)], SETTINGS) == 35.0
+
+
+@pytest.mark.parametrize(("crf", "expected"), [(34.1, 34.0), (34.2, 34.25), (3, 10.0), (70, 55.0)])
+def test_snap_rounds_to_quarter_steps_within_range(crf, expected):
+    assert snap(crf, SETTINGS) == expected

@@ -1,0 +1,61 @@
+"""VMAF convention (model, upscale, frame-pair subset), pooling, and the worker budget: pure."""
+
+from __future__ import annotations
+
+import pytest
+
+from drapto.vmaf import check_pool, pool_scores, scoring_for, side_filter
+from drapto.workers import Budget
+
+
+@pytest.mark.parametrize(
+    ("size", "model", "scale"),
+    [
+        ((1280, 720), "vmaf_v0.6.1", (1920, 1080)),
+        ((1280, 536), "vmaf_v0.6.1", (1920, 804)),  # cropped scope: aspect kept, even sides
+        ((720, 576), "vmaf_v0.6.1", (1350, 1080)),
+        ((1920, 1080), "vmaf_v0.6.1", None),
+        ((1920, 800), "vmaf_v0.6.1", None),
+        ((2560, 1440), "vmaf_v0.6.1", None),  # not above 2560x1440: the 1080p model, no upscale
+        ((3840, 2160), "vmaf_4k_v0.6.1", None),
+        ((3840, 1600), "vmaf_4k_v0.6.1", None),
+        ((2880, 1620), "vmaf_4k_v0.6.1", (3840, 2160)),
+    ],
+)
+def test_ab_av1_convention(size, model, scale):
+    scoring = scoring_for(*size, every=10, pool="mean")
+    assert (scoring.model, scoring.scale) == (model, scale)
+
+
+def test_side_filter_takes_frame_pairs_then_upscales():
+    scoring = scoring_for(1280, 720, every=10, pool="mean")
+    assert side_filter(scoring) == r"select='lt(mod(n\,10)\,2)',scale=1920:1080:flags=bicubic,format=yuv420p10le"
+    assert side_filter(scoring_for(1920, 1080, every=1, pool="mean")) == "format=yuv420p10le"
+
+
+def test_pooling():
+    scores = [90.0, 80.0, 100.0, 94.0]
+    assert pool_scores(scores, "mean") == 91.0
+    assert pool_scores(scores, "harmonic") < 91.0
+    assert pool_scores(scores, "p25") == 90.0
+    assert pool_scores([50.0] * 10, "harmonic") == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize("pool", ["median", "p0", "p51", "p", ""])
+def test_bad_pooling_is_refused(pool):
+    with pytest.raises(ValueError, match="VMAF pooling"):
+        check_pool(pool)
+
+
+@pytest.mark.parametrize(
+    ("cores", "memory", "requested", "size", "chunks", "expected"),
+    [
+        (2, 24, 0, (1280, 720), 10, (2, 1)),  # small machine: a worker per core, one thread each
+        (16, 64, 0, (1920, 1080), 100, (4, 4)),
+        (16, 8, 0, (3840, 2160), 100, (1, 16)),  # memory caps 4K workers
+        (8, 24, 0, (1920, 1080), 1, (1, 8)),  # never more workers than chunks
+        (2, 24, 3, (1280, 720), 10, (3, 1)),  # --workers wins
+    ],
+)
+def test_worker_budget(cores, memory, requested, size, chunks, expected):
+    assert Budget(cores=cores, memory_gb=memory, requested=requested).split(*size, chunks) == expected
