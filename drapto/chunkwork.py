@@ -146,3 +146,19 @@ def run_chunk_unit(
     Path(unit.result).parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
     return result
+
+
+def run_unit(
+    unit: ChunkUnit,
+    on_seconds: Callable[[float], None] | None = None,
+    on_try: TryStarted | None = None,
+    worker: str = "local",
+) -> ChunkResult:
+    """Run the unit with the search engine it names, so executors need not know the engines."""
+    if unit.engine == "builtin":
+        return run_chunk_unit(unit, on_seconds, on_try, worker)
+    if unit.engine == "ab-av1":
+        from drapto.abav1 import run_abav1_unit
+
+        return run_abav1_unit(unit, on_seconds, on_try, worker)
+    raise ValueError(f"unknown search engine {unit.engine!r}")

@@ -276,3 +276,101 @@ def dump_attachment_argv(ffmpeg: str, path: str, filename: str, target: str) -> 
         f"-dump_attachment:m:filename:{filename}", target,
         "-i", path,
     ]  # fmt: skip
+
+
+def _chunk_window(seek: float, stop: float | None) -> list[str]:
+    """The input options that read one chunk, as `chunk_encode_argv` reads it (see there)."""
+    return (["-ss", f"{seek:.6f}"] if seek > 0 else []) + (["-t", f"{stop - seek:.6f}"] if stop is not None else [])
+
+
+def chunk_cut_argv(
+    ffmpeg: str,
+    source: str,
+    target: str,
+    *,
+    seek: float,
+    stop: float | None,
+    frames: int,
+    crop: str | None,
+    colour: Sequence[str] = (),
+) -> list[str]:
+    """The chunk's frames, read as `chunk_encode_argv` reads them, cropped, to a lossless 10-bit FFV1
+    file: the input ab-av1 needs, as its search and encode run on a file. `-g 1` makes every frame a
+    keyframe, so ab-av1's stream-copy samples start exactly where it asks; `colour` tags the file with
+    the source's colour, which ab-av1's encode then inherits."""
+    crop_filter = f",crop={crop}" if crop else ""
+    return [
+        ffmpeg, *_RUN_FLAGS,
+        *_chunk_window(seek, stop), "-i", source,
+        "-map", "0:v:0",
+        "-vf", f"trim=end_frame={frames}{crop_filter}",
+        "-c:v", "ffv1", "-level", "3", "-g", "1",
+        "-pix_fmt", "yuv420p10le",
+        *colour,
+        "-an", "-sn", "-dn",
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        "-f", "matroska", target,
+    ]  # fmt: skip
+
+
+def abav1_argv(
+    ab_av1: str,
+    source: str,
+    target: str,
+    *,
+    min_vmaf: float,
+    preset: int,
+    svt: str,
+    keyint_seconds: int,
+    samples: int,
+    sample_seconds: int,
+    vmaf: str,
+    dolby_vision: bool = False,
+) -> list[str]:
+    """The seed's `ab-av1 auto-encode` of one chunk: search the CRF that reaches `min_vmaf` on `samples`
+    samples of `sample_seconds` each, then encode the whole input at it. `svt` must not hold keyint
+    (ab-av1 takes it as `--keyint`); `vmaf` holds extra libvmaf options, `k=v` joined by colons."""
+    return [
+        ab_av1, "auto-encode",
+        "--input", source,
+        "--output", target,
+        "--encoder", "libsvtav1",
+        "--min-vmaf", f"{min_vmaf:g}",
+        "--preset", str(preset),
+        *(["--svt", svt] if svt else []),
+        "--keyint", f"{keyint_seconds}s",
+        "--samples", str(samples),
+        "--sample-duration", f"{sample_seconds}s",
+        "--vmaf", vmaf,
+        "--pix-format", "yuv420p10le",
+        *(["--enc", "dolbyvision=true"] if dolby_vision else []),
+    ]  # fmt: skip
+
+
+def chunk_score_argv(
+    ffmpeg: str,
+    source: str,
+    encoded: str,
+    *,
+    seek: float,
+    stop: float | None,
+    frames: int,
+    crop: str | None,
+    scoring_filter: str,
+    libvmaf: str,
+) -> list[str]:
+    """Score an encoded chunk against the source's chunk (read and cropped as `chunk_encode_argv` reads
+    it): distorted first, reference second. `libvmaf` names its per-frame log relative to the chunk's
+    folder, where ffmpeg runs, as in `chunk_encode_argv`. `scoring_filter` retimes both sides from their
+    frame index (vmaf.side_filter), so libvmaf pairs frames by position whatever clock each file kept."""
+    crop_filter = f"crop={crop}," if crop else ""
+    return [
+        ffmpeg, *_RUN_FLAGS,
+        "-i", encoded,
+        *_chunk_window(seek, stop), "-i", source,
+        "-filter_complex",
+        f"[0:v]{scoring_filter}[dis];"
+        f"[1:v]trim=end_frame={frames},{crop_filter}format=yuv420p10le,{scoring_filter}[ref];"
+        f"[dis][ref]{libvmaf}[vmaf]",
+        "-map", "[vmaf]", "-f", "null", "-",
+    ]  # fmt: skip

@@ -27,7 +27,7 @@ class LocalExecutor:
         self._slots = threading.BoundedSemaphore(max(workers, 1))
 
     def run(self, unit: ChunkUnit, on_seconds: Progress, on_try: TryStarted) -> ChunkResult:
-        from drapto.chunkwork import run_chunk_unit
+        from drapto.chunkwork import run_unit
 
         with self._slots:
-            return run_chunk_unit(unit, on_seconds, on_try, worker="local")
+            return run_unit(unit, on_seconds, on_try, worker="local")

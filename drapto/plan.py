@@ -400,6 +400,7 @@ def plan_chunked(
                 ffmpeg=ffmpeg, source=media.path, chunk=chunk, encode=encode, scoring=scoring, search=search,
                 start_crf=crf, predicted_vmaf=predicted, folder=paths.chunk_folder(chunk.index),
                 target=paths.chunk_encode(chunk.index), result=paths.chunk_result(chunk.index),
+                engine=config.search_engine,
             )  # fmt: skip
         )
     concat = Step(

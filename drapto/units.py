@@ -37,6 +37,7 @@ class ChunkUnit(msgspec.Struct, frozen=True, kw_only=True):
     folder: str  # the chunk's own folder for tries
     target: str  # the kept encode
     result: str  # the ChunkResult JSON
+    engine: str = "builtin"  # the CRF search that runs the unit: "builtin" or "ab-av1"
 
 
 class TryRecord(msgspec.Struct, frozen=True, kw_only=True):

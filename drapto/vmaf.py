@@ -55,9 +55,16 @@ def scoring_for(width: int, height: int, *, every: int, pool: str, threads: int 
     )  # fmt: skip
 
 
+# Both libvmaf inputs are retimed from their frame index, so libvmaf pairs frames by position whatever
+# clock each side kept (an encode's timestamps and a seeked source's differ by rounding at 23.976 fps,
+# which made libvmaf pair neighbouring frames and drop one).
+INDEX_CLOCK = "settb=1/25,setpts=N"
+
+
 def side_filter(scoring: Scoring) -> str:
-    """The filters both libvmaf inputs get: the frame-pair subset, the upscale, the pixel format."""
-    parts = []
+    """The filters both libvmaf inputs get: frame-index timestamps, the frame-pair subset, the upscale,
+    the pixel format."""
+    parts = [INDEX_CLOCK]
     if scoring.every > 1:
         parts.append(rf"select='lt(mod(n\,{scoring.every})\,2)'")
     if scoring.scale:

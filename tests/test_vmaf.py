@@ -29,8 +29,10 @@ def test_ab_av1_convention(size, model, scale):
 
 def test_side_filter_takes_frame_pairs_then_upscales():
     scoring = scoring_for(1280, 720, every=10, pool="mean")
-    assert side_filter(scoring) == r"select='lt(mod(n\,10)\,2)',scale=1920:1080:flags=bicubic,format=yuv420p10le"
-    assert side_filter(scoring_for(1920, 1080, every=1, pool="mean")) == "format=yuv420p10le"
+    assert side_filter(scoring) == (
+        r"settb=1/25,setpts=N,select='lt(mod(n\,10)\,2)',scale=1920:1080:flags=bicubic,format=yuv420p10le"
+    )
+    assert side_filter(scoring_for(1920, 1080, every=1, pool="mean")) == "settb=1/25,setpts=N,format=yuv420p10le"
 
 
 def test_pooling():
