@@ -82,7 +82,7 @@ def score(ffmpeg: str, source: Path, encoded: Path, folder: Path, seek: float = 
     """Mean VMAF of every frame of `encoded` against the source range, drapto's convention."""
     scoring = scoring_for(WIDTH, HEIGHT, every=1, pool="mean", threads=2)
     argv = commands.chunk_score_argv(
-        ffmpeg, str(source), str(encoded), "score.json", seek=seek, stop=stop, frames=frames or 1 << 30, crop=None,
+        ffmpeg, str(source), str(encoded), seek=seek, stop=stop, frames=frames or 1 << 30, crop=None,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, "score.json"),
     )  # fmt: skip
     subprocess.run(argv, check=True, env=ENV, cwd=folder, stdout=subprocess.DEVNULL)
@@ -146,9 +146,11 @@ def main() -> int:
     print(f"chunked: {chunked_seconds:.1f} s wall; plain encode at the median CRF {median_crf:g}: {plain_seconds:.1f} s; "
           f"ratio {chunked_seconds / plain_seconds:.2f}x (goal <= 1.3x)")
     tries = [len(r.tries) for r in chunks]
-    print(f"tries per chunk: mean {statistics.mean(tries):.2f}, max {max(tries)}, total {sum(tries)} for {len(chunks)} chunks")
+    probes = [len(r.probes) for r in chunks]
+    print(f"full encodes per chunk: mean {statistics.mean(tries):.2f}, max {max(tries)}, total {sum(tries)} for "
+          f"{len(chunks)} chunks; window probes: {sum(probes)} ({statistics.mean(probes):.2f} per chunk)")
 
-    print("chunk  frames        CRF    tries  predicted  search VMAF  all-frames VMAF  in band")
+    print("chunk  frames        CRF    probes  tries  search VMAF  all-frames VMAF  in band")
     within = 0
     scratch = folder / "scores"
     scratch.mkdir(exist_ok=True)
@@ -158,8 +160,7 @@ def main() -> int:
         full_scores.append(full)
         ok = target - 1 <= full <= target + 2
         within += ok
-        predicted = f"{r.predicted_vmaf:.2f}" if r.predicted_vmaf is not None else "-"
-        print(f"{r.index:<6} {r.start:>5}-{r.end - 1:<6} {r.crf:6.2f}  {len(r.tries):>5}  {predicted:>9}  "
+        print(f"{r.index:<6} {r.start:>5}-{r.end - 1:<6} {r.crf:6.2f}  {len(r.probes):>6}  {len(r.tries):>5}  "
               f"{r.vmaf:11.2f}  {full:15.2f}  {'yes' if ok else 'NO'}")
     print(f"chunks within target -1/+2 on all frames: {within} of {len(chunks)}")
 

@@ -18,6 +18,15 @@ from drapto.scenes import SceneScan
 Cut = Literal["start", "scene", "split"]
 
 
+class Window(msgspec.Struct, frozen=True, kw_only=True):
+    """A run of frames read on its own (a probe window), with the seek and stop that read it exactly."""
+
+    start: int
+    frames: int
+    seek: float
+    stop: float | None
+
+
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     start: int  # first frame
@@ -28,6 +37,7 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     score: float  # the scene score of its first frame
     seek: float  # input seek (seconds) that makes `start` the first frame decoded
     stop: float | None  # where reading stops (seconds, same clock); None for the last chunk
+    probe: Window | None = None  # the middle window its CRF search probes first; None for short chunks
 
     @property
     def frames(self) -> int:
@@ -80,8 +90,24 @@ def split_points(scores: tuple[float, ...], start: int, end: int, min_frames: in
     return points
 
 
-def plan_chunks(scan: SceneScan, *, min_seconds: float, max_seconds: float, threshold: float) -> tuple[Chunk, ...]:
-    """Chunks covering every frame of the scan once, in order."""
+def probe_window(scan: SceneScan, start: int, end: int, probe_seconds: float) -> Window | None:
+    """The middle `probe_seconds` of [start, end), when the chunk is at least four such windows long (a
+    shorter chunk costs little more to encode whole than to probe)."""
+    if probe_seconds <= 0:
+        return None
+    rate = scan.frames / scan.duration if scan.duration > 0 else 25.0
+    frames = max(8, round(probe_seconds * rate))
+    if end - start < 4 * frames:
+        return None
+    first = start + (end - start - frames) // 2
+    last = first + frames
+    return Window(start=first, frames=frames, seek=seek_time(scan, first), stop=seek_time(scan, last))
+
+
+def plan_chunks(
+    scan: SceneScan, *, min_seconds: float, max_seconds: float, threshold: float, probe_seconds: float = 0.0
+) -> tuple[Chunk, ...]:
+    """Chunks covering every frame of the scan once, in order, each with its probe window."""
     min_frames, max_frames = frame_bounds(scan, min_seconds, max_seconds)
     cuts = scene_cuts(scan.scores, threshold, min_frames)
     edges = [0, *cuts, scan.frames]
@@ -103,6 +129,7 @@ def plan_chunks(scan: SceneScan, *, min_seconds: float, max_seconds: float, thre
                 score=scan.scores[start],
                 seek=seek_time(scan, start),
                 stop=seek_time(scan, end) if end < scan.frames else None,
+                probe=probe_window(scan, start, end, probe_seconds),
             )
         )
     return tuple(chunks)

@@ -9,7 +9,6 @@ what lets any executor (local threads, a cluster) run it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import time
@@ -18,42 +17,44 @@ from pathlib import Path
 
 import msgspec
 
-from drapto import commands
 from drapto.errors import ProcessError
 from drapto.runner import run_with_progress
-from drapto.search import SearchSettings, Trial, choose, next_crf
+from drapto.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe
 from drapto.units import ChunkResult, ChunkUnit, TryRecord
 from drapto.validate import count_frames
-from drapto.vmaf import frame_scores, libvmaf_filter, pool_scores, side_filter
-
-# Bump when what a try file means changes, so old cached tries are not reused.
-TRY_VERSION = "try-1"
+from drapto.tries import probe_argv, probe_name, try_argv, try_key, try_name
+from drapto.vmaf import frame_scores, pool_scores
 
 
 
-
-def try_key(unit: ChunkUnit, crf: float) -> str:
-    """A digest of everything that decides a try's bytes and score."""
-    material = msgspec.json.encode(
-        [TRY_VERSION, unit.source, unit.chunk.start, unit.chunk.end, unit.chunk.seek, unit.chunk.stop,
-         unit.encode, unit.scoring, crf]
+def run_probe(unit: ChunkUnit, crf: float) -> TryRecord:
+    """Encode and score the probe window at `crf` (cached like a try; the encode itself is not kept)."""
+    folder = Path(unit.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = try_key(unit, crf, probe=True)
+    record_path = folder / f"{probe_name(crf)}.json"
+    try:
+        cached = msgspec.json.decode(record_path.read_bytes(), type=TryRecord)
+        if cached.key == key:
+            return cached
+    except (OSError, msgspec.DecodeError):
+        pass
+    partial = folder / f"{probe_name(crf)}.mkv.partial"
+    log = folder / f"{probe_name(crf)}.vmaf.json"
+    partial.unlink(missing_ok=True)
+    log.unlink(missing_ok=True)
+    started = time.monotonic()
+    run_with_progress(probe_argv(unit, crf, partial.name), None, cwd=str(folder))
+    seconds = time.monotonic() - started
+    scores = frame_scores(log.read_bytes())
+    record = TryRecord(
+        key=key, crf=crf, vmaf=round(pool_scores(scores, unit.scoring.pool), 4), frames_scored=len(scores),
+        bytes=partial.stat().st_size, seconds=round(seconds, 3),
     )  # fmt: skip
-    return hashlib.sha256(material).hexdigest()[:20]
-
-
-def try_name(crf: float) -> str:
-    return f"crf{crf:06.2f}"
-
-
-def try_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
-    chunk, encode = unit.chunk, unit.encode
-    return commands.chunk_encode_argv(
-        unit.ffmpeg, unit.source, target,
-        seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
-        crf=crf, preset=encode.preset, svt=encode.svt, crop=encode.crop, colour=encode.colour,
-        dolby_vision=encode.dolby_vision,
-        scoring_filter=side_filter(unit.scoring), libvmaf=libvmaf_filter(unit.scoring, f"{try_name(crf)}.vmaf.json"),
-    )  # fmt: skip
+    partial.unlink(missing_ok=True)
+    log.unlink(missing_ok=True)
+    _write_atomic(record_path, msgspec.json.encode(record))
+    return record
 
 
 def _cached(folder: Path, crf: float, key: str) -> TryRecord | None:
@@ -109,21 +110,34 @@ def run_try(unit: ChunkUnit, crf: float, on_seconds: Callable[[float], None] | N
 TryStarted = Callable[[float, int], None]  # (crf, try number from 1)
 
 
+def _trial(record: TryRecord) -> Trial:
+    return Trial(crf=record.crf, vmaf=record.vmaf, bytes=record.bytes, seconds=record.seconds)
+
+
 def run_chunk_unit(
     unit: ChunkUnit,
     on_seconds: Callable[[float], None] | None = None,
     on_try: TryStarted | None = None,
     worker: str = "local",
 ) -> ChunkResult:
-    """Search the chunk's CRF, keep the chosen try as the unit's target, write its result JSON."""
-    records: list[TryRecord] = []
+    """Search the chunk's CRF, keep the chosen try as the unit's target, write its result JSON.
+
+    A long chunk first probes its middle window (one or two probes) to aim the first full encode and to
+    learn its slope; every full encode is scored, and the search corrects until one lands in the band."""
+    probes: list[TryRecord] = []
     crf: float | None = unit.start_crf
+    slope = PRIOR_SLOPE
+    if unit.chunk.probe is not None:
+        while crf is not None:
+            probes.append(run_probe(unit, crf))
+            crf = next_probe([_trial(p) for p in probes], unit.search)
+        crf, slope = aim_from_probes([_trial(p) for p in probes], unit.search)
+    records: list[TryRecord] = []
     while crf is not None:
         if on_try is not None:
             on_try(crf, len(records) + 1)
         records.append(run_try(unit, crf, on_seconds))
-        trials = [Trial(crf=r.crf, vmaf=r.vmaf, bytes=r.bytes, seconds=r.seconds) for r in records]
-        crf = next_crf(trials, unit.search)
+        crf = next_crf([_trial(r) for r in records], unit.search, slope)
     kept = choose([Trial(crf=r.crf, vmaf=r.vmaf, bytes=r.bytes) for r in records], unit.search)
     record = next(r for r in records if r.crf == kept.crf)
     target = Path(unit.target)
@@ -141,7 +155,8 @@ def run_chunk_unit(
         index=chunk.index, start=chunk.start, end=chunk.end, start_time=chunk.start_time, end_time=chunk.end_time,
         crf=record.crf, predicted_vmaf=unit.predicted_vmaf, vmaf=record.vmaf,
         in_band=unit.search.in_band(record.vmaf), bytes=record.bytes,
-        seconds=round(sum(r.seconds for r in records), 3), tries=tuple(records), worker=worker,
+        seconds=round(sum(r.seconds for r in (*probes, *records)), 3), tries=tuple(records), probes=tuple(probes),
+        worker=worker,
     )  # fmt: skip
     Path(unit.result).parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))

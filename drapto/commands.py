@@ -177,7 +177,7 @@ def scene_scan_argv(
     in the scan's folder). The picture is cropped as the encode will be (black bars only dilute the
     score), and `scan_width` downscales it, which keeps scdet cheap on big pictures."""
     crop_filter = f"crop={crop}," if crop else ""
-    scale = f"scale={scan_width}:-2:flags=fast_bilinear," if scan_width else ""
+    scale = f"scale={scan_width}:-2:flags=area," if scan_width else ""
     graph = (
         f"[0:v]{crop_filter}{scale}scdet=threshold=100,metadata=mode=print:file={frames_log},"
         rf"select='eq(key\,1)',metadata=mode=print:file={keyframes_log}[scan]"

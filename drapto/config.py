@@ -36,8 +36,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     vmaf_every: int = 10  # score consecutive frame pairs every N frames of a chunk; 1 scores all frames
     crf_min: float = 10.0
     crf_max: float = 55.0
-    max_tries: int = 4  # encodes per chunk at most
-    scene_threshold: float = 10.0  # scdet score (0-100) that counts as a scene cut
+    max_tries: int = 4  # full encodes per chunk at most
+    probe_seconds: float = 1.0  # a chunk at least 4× this long first probes its middle window; 0: never
+    scene_threshold: float = 8.0  # scdet score (0-100, on the 160 px scan) that counts as a scene cut
     chunk_min_seconds: float = 5.0
     chunk_max_seconds: float = 15.0
     workers: int = 0  # chunk units at once; 0 decides from cores and memory
@@ -65,6 +66,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise InputError(f"vmaf_every must be at least 1, got {self.vmaf_every}")
         if not 1 <= self.crf_min <= self.crf_max <= 63:
             raise InputError(f"the CRF range must satisfy 1 <= crf_min <= crf_max <= 63, got {self.crf_min:g}-{self.crf_max:g}")
+        if self.probe_seconds < 0:
+            raise InputError(f"probe_seconds must be 0 (no probes) or more, got {self.probe_seconds:g}")
         if self.max_tries < 1:
             raise InputError(f"max_tries must be at least 1, got {self.max_tries}")
         if not 0 < self.scene_threshold <= 100:

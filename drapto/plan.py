@@ -376,7 +376,7 @@ def plan_chunked(
     target = target_vmaf(config, common.colour)
     chunks = plan_chunks(
         scan, min_seconds=config.chunk_min_seconds, max_seconds=config.chunk_max_seconds,
-        threshold=config.scene_threshold,
+        threshold=config.scene_threshold, probe_seconds=config.probe_seconds,
     )  # fmt: skip
     workers, threads = budget.split(video.width, video.height, len(chunks))
     width, height = common.expect.width, common.expect.height

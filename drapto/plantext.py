@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
-from drapto.chunkwork import try_argv, try_name
+from drapto.tries import probe_argv, probe_name, try_argv, try_name
 from drapto.crop import CropAnalysis, crop_summary
 from drapto.plan import EncodePlan
 from drapto.units import ChunkResult, ChunkUnit
@@ -59,12 +59,20 @@ def render_plan(plan: EncodePlan, crop: CropAnalysis, target: str, results: Mapp
         )
         lines += chunk_table(plan.chunks, results)
         for unit in plan.chunks:
-            folder = unit.folder
-            lines.append(
-                f"# chunk-{unit.chunk.index:04d}: first try, in {folder}: writes {try_name(unit.start_crf)}.mkv; "
-                f"the kept try becomes {unit.target}"
-            )
-            lines.append(shlex.join(try_argv(unit, unit.start_crf, f"{try_name(unit.start_crf)}.mkv.partial")))
+            name, crf, window = f"chunk-{unit.chunk.index:04d}", unit.start_crf, unit.chunk.probe
+            if window is not None:
+                lines.append(
+                    f"# {name}: first probe (frames {window.start}-{window.start + window.frames - 1}), in "
+                    f"{unit.folder}; full encodes follow at the CRF the probes point to, the kept one becomes "
+                    f"{unit.target}"
+                )
+                lines.append(shlex.join(probe_argv(unit, crf, f"{probe_name(crf)}.mkv.partial")))
+            else:
+                lines.append(
+                    f"# {name}: first try, in {unit.folder}: writes {try_name(crf)}.mkv; the kept try becomes "
+                    f"{unit.target}"
+                )
+                lines.append(shlex.join(try_argv(unit, crf, f"{try_name(crf)}.mkv.partial")))
     for step in plan.steps:
         lines.append(f"# {step.name}: writes {step.partial}, renamed to {step.target} on success")
         lines.append(shlex.join(step.argv))

@@ -13,9 +13,15 @@ import msgspec
 
 # VMAF lost per CRF step when nothing is measured yet; measured 0.3–0.55 on clean content and 0.7–1.25
 # on grain and fine detail (benchmarks/chunked.py), so 0.6 under-corrects the steep ones slightly and
-# over-corrects the flat ones slightly.
+# over-corrects the flat ones slightly. Near 100 VMAF saturates and barely moves with CRF.
 PRIOR_SLOPE = 0.6
+SATURATED_VMAF = 98.0
+SATURATED_SLOPE = 0.15
 SLOPE_LIMITS = (0.05, 4.0)
+# A probe this close to the aim needs no second probe: the prior slope's error over so short a step
+# stays well inside the band.
+PROBE_CLOSE = 1.0
+MAX_PROBES = 2
 
 
 class SearchSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,7 +81,28 @@ def crf_for_aim(trials: list[Trial], settings: SearchSettings, prior_slope: floa
     if len(nearest) >= 2:
         slope = slope_between(*sorted(nearest[:2], key=lambda t: t.crf))
     start = nearest[0]
-    return start.crf + (start.vmaf - aim) / (slope or prior_slope)
+    if slope is None:
+        slope = SATURATED_SLOPE if start.vmaf >= SATURATED_VMAF else prior_slope
+    return start.crf + (start.vmaf - aim) / slope
+
+
+def next_probe(probes: list[Trial], settings: SearchSettings, prior_slope: float = PRIOR_SLOPE) -> float | None:
+    """The CRF of the second window probe, or None when the first landed close to the aim (or both ran).
+    Probes only aim the first full encode; they are never kept."""
+    if not probes or len(probes) >= MAX_PROBES or abs(probes[0].vmaf - settings.aim) <= PROBE_CLOSE:
+        return None
+    crf = snap(crf_for_aim(probes, settings, prior_slope), settings)
+    return None if crf in {p.crf for p in probes} else crf
+
+
+def aim_from_probes(probes: list[Trial], settings: SearchSettings) -> tuple[float, float]:
+    """(the first full encode's CRF, the slope the rest of the search starts from)."""
+    slope = None
+    if len(probes) >= 2:
+        slope = slope_between(*sorted(probes[:2], key=lambda t: t.crf))
+    if slope is None:
+        slope = SATURATED_SLOPE if probes[0].vmaf >= SATURATED_VMAF else PRIOR_SLOPE
+    return snap(crf_for_aim(probes, settings, slope), settings), slope
 
 
 def next_crf(trials: list[Trial], settings: SearchSettings, prior_slope: float = PRIOR_SLOPE) -> float | None:

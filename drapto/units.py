@@ -62,8 +62,9 @@ class ChunkResult(msgspec.Struct, frozen=True, kw_only=True):
     vmaf: float
     in_band: bool
     bytes: int
-    seconds: float  # encode time of all tries, cached ones included
-    tries: tuple[TryRecord, ...]
+    seconds: float  # encode time of all probes and tries, cached ones included
+    tries: tuple[TryRecord, ...]  # full encodes of the chunk, in the order made
+    probes: tuple[TryRecord, ...] = ()  # window probes that aimed the first full encode
     worker: str = ""
 
 

@@ -27,6 +27,8 @@ MULTI = ClipSpec(
 )
 FRAMES = 144
 CHUNK_ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "1", "DRAPTO_CHUNK_MAX_SECONDS": "3"}
+# 2 s chunks are too short for the default 1 s probe window; a 0.25 s one (8 frames) makes every chunk probe
+PROBING = {"DRAPTO_PROBE_SECONDS": "0.25"}
 
 
 def processes_using(path: Path) -> list[int]:
@@ -51,8 +53,8 @@ def wait_for_no_process_using(path: Path, seconds: float = 5.0) -> bool:
     return True
 
 
-def encode(source: Path, out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    result = run_drapto("encode", source, out, "--json", *flags, env=CHUNK_ENV)
+def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = run_drapto("encode", source, out, "--json", *flags, env={**CHUNK_ENV, **(env or {})})
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -60,7 +62,7 @@ def encode(source: Path, out: Path, *flags: str) -> subprocess.CompletedProcess[
 def test_chunked_encode_meets_the_target_and_keeps_everything(clip_copy, tmp_path, ffmpeg):
     source = clip_copy(MULTI)
     out = tmp_path / "out"
-    result = encode(source, out)
+    result = encode(source, out, env=PROBING)
     events = json_events(result.stdout)
     started = {e["index"]: e for e in events if e["event"] == "chunk_started"}
     finished = {e["index"]: e for e in events if e["event"] == "chunk_finished"}
@@ -85,6 +87,7 @@ def test_chunked_encode_meets_the_target_and_keeps_everything(clip_copy, tmp_pat
     assert results is not None and results.frames == FRAMES and results.target_vmaf == 93.0
     assert [(r.crf, r.vmaf) for r in results.chunks] == [(finished[i]["crf"], finished[i]["vmaf"]) for i in range(3)]
     assert all(r.tries and r.tries[-1].frames_scored > 0 for r in results.chunks)
+    assert all(1 <= len(r.probes) <= 2 and r.probes[0].frames_scored == 8 for r in results.chunks)
     assert not (out / ".drapto").exists()
 
 

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from drapto import commands
-from drapto.chunkwork import try_argv, try_name
+from drapto.tries import try_argv, try_name
 from drapto.config import Config
 from drapto.media import MediaInfo, VideoStream
 from drapto.plan import effective_mode, plan_chunked, plan_standard, target_vmaf

@@ -99,3 +99,48 @@ def test_bracketing_tries_interpolate():
 @pytest.mark.parametrize(("crf", "expected"), [(34.1, 34.0), (34.2, 34.25), (3, 10.0), (70, 55.0)])
 def test_snap_rounds_to_quarter_steps_within_range(crf, expected):
     assert snap(crf, SETTINGS) == expected
+
+
+def probe_then_search(curve, window_bias: float, search: SearchSettings, start: float) -> tuple[list[Trial], list[Trial], Trial]:
+    """Probes on a window that reads `window_bias` off the chunk, then full encodes, as chunkwork runs them."""
+    from drapto.search import MAX_PROBES, aim_from_probes, next_probe
+
+    probes: list[Trial] = []
+    crf: float | None = snap(start, search)
+    while crf is not None:
+        probes.append(Trial(crf=crf, vmaf=curve(crf) + window_bias))
+        crf = next_probe(probes, search)
+    assert len(probes) <= MAX_PROBES
+    crf, slope = aim_from_probes(probes, search)
+    trials: list[Trial] = []
+    while crf is not None:
+        trials.append(Trial(crf=crf, vmaf=curve(crf)))
+        crf = next_crf(trials, search, slope)
+    assert len(trials) <= search.max_tries
+    return probes, trials, choose(trials, search)
+
+
+@settings(max_examples=400, deadline=None)
+@given(starts, slopes, bends, st.floats(20, 50), st.floats(-0.6, 0.3))
+def test_probes_aim_the_first_full_encode(start, slope, bend, crf_at_target, bias):
+    def curve(crf: float) -> float:
+        x = crf - crf_at_target
+        return 93.5 - slope * x - bend * x * abs(x)
+
+    assume(all(curve(c) > curve(c + 0.25) for c in (10 + i / 4 for i in range(180))))
+    assume(band_reachable(curve, SETTINGS))
+    probes, trials, kept = probe_then_search(curve, bias, SETTINGS, start)
+    assert SETTINGS.in_band(kept.vmaf), (probes, trials)
+
+
+def test_two_probes_on_a_straight_curve_put_the_first_full_encode_in_band():
+    curve = lambda crf: 93.5 - 0.9 * (crf - 27)  # noqa: E731 (steep: fine detail)
+    probes, trials, kept = probe_then_search(curve, -0.4, SETTINGS, 38)
+    assert len(probes) == 2 and len(trials) == 1 and SETTINGS.in_band(kept.vmaf)
+
+
+def test_a_saturated_probe_jumps_far():
+    from drapto.search import next_probe
+
+    # 99.9 at CRF 38: near 100 VMAF hardly moves, so the second probe goes to the top of the range
+    assert next_probe([Trial(crf=38, vmaf=99.9)], SETTINGS) == 55.0
