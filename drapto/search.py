@@ -17,7 +17,7 @@ import msgspec
 PRIOR_SLOPE = 0.6
 SATURATED_VMAF = 98.0
 SATURATED_SLOPE = 0.15
-SLOPE_LIMITS = (0.05, 4.0)
+SLOPE_LIMITS = (SATURATED_SLOPE, 4.0)
 # A probe this close to the aim needs no second probe: the prior slope's error over so short a step
 # stays well inside the band.
 PROBE_CLOSE = 1.0
@@ -58,11 +58,25 @@ def snap(crf: float, settings: SearchSettings) -> float:
 
 
 def slope_between(a: Trial, b: Trial) -> float | None:
-    """VMAF lost per CRF step between two tries, when it is a usable (positive, finite) figure."""
+    """VMAF lost per CRF step between two tries: None when they do not show VMAF falling with CRF
+    (noise), and never flatter than a saturated curve, so a flat stretch makes the search jump far
+    instead of crawling."""
     if a.crf == b.crf:
         return None
     slope = (a.vmaf - b.vmaf) / (b.crf - a.crf)
-    return slope if SLOPE_LIMITS[0] <= slope <= SLOPE_LIMITS[1] else None
+    if slope < 0:
+        return None
+    return min(max(slope, SATURATED_SLOPE), SLOPE_LIMITS[1])
+
+
+def _anchor(good: list[Trial], bad: list[Trial]) -> Trial | None:
+    """The try to step on from when all tries sit on one side of the aim: the one furthest along the way
+    (the highest CRF when all are too good, the lowest when all are too poor)."""
+    if good and not bad:
+        return max(good, key=lambda t: t.crf)
+    if bad and not good:
+        return min(bad, key=lambda t: t.crf)
+    return None
 
 
 def crf_for_aim(trials: list[Trial], settings: SearchSettings, prior_slope: float = PRIOR_SLOPE) -> float:
@@ -80,7 +94,7 @@ def crf_for_aim(trials: list[Trial], settings: SearchSettings, prior_slope: floa
     slope = None
     if len(nearest) >= 2:
         slope = slope_between(*sorted(nearest[:2], key=lambda t: t.crf))
-    start = nearest[0]
+    start = _anchor(good, bad) or nearest[0]
     if slope is None:
         slope = SATURATED_SLOPE if start.vmaf >= SATURATED_VMAF else prior_slope
     return start.crf + (start.vmaf - aim) / slope

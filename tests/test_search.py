@@ -144,3 +144,10 @@ def test_a_saturated_probe_jumps_far():
 
     # 99.9 at CRF 38: near 100 VMAF hardly moves, so the second probe goes to the top of the range
     assert next_probe([Trial(crf=38, vmaf=99.9)], SETTINGS) == 55.0
+
+
+def test_a_flat_curve_just_above_the_band_jumps_instead_of_crawling():
+    # all-black HDR footage: 97.43 at every CRF, target 95 (band 94-97)
+    hdr = SearchSettings(target=95.0, crf_min=10.0, crf_max=55.0, max_tries=4)
+    trials, kept = simulate(lambda crf: 97.43, hdr, 34.75)
+    assert [t.crf for t in trials] == [34.75, 38.0, 50.75, 55.0] and kept.crf == 55.0
