@@ -91,17 +91,25 @@ def split_points(scores: tuple[float, ...], start: int, end: int, min_frames: in
 
 
 def probe_window(scan: SceneScan, start: int, end: int, probe_seconds: float) -> Window | None:
-    """The middle `probe_seconds` of [start, end), when the chunk is at least four such windows long (a
-    shorter chunk costs little more to encode whole than to probe)."""
+    """`probe_seconds` near the middle of [start, end), when the chunk is at least four such windows long
+    (a shorter chunk costs little more to encode whole than to probe). The window starts on the source
+    keyframe nearest the middle when one leaves it room inside the chunk: seeking there decodes nothing
+    that is thrown away (a probe need not be frame-exact to its position, only to its own frames)."""
     if probe_seconds <= 0:
         return None
     rate = scan.frames / scan.duration if scan.duration > 0 else 25.0
     frames = max(8, round(probe_seconds * rate))
     if end - start < 4 * frames:
         return None
-    first = start + (end - start - frames) // 2
-    last = first + frames
-    return Window(start=first, frames=frames, seek=seek_time(scan, first), stop=seek_time(scan, last))
+    middle = start + (end - start - frames) // 2
+    keys = [k for k in scan.keyframes if start <= k <= end - frames]
+    if keys:
+        first = min(keys, key=lambda k: abs(k - middle))
+        seek = scan.times[first]  # the keyframe itself: an input seek lands on it
+    else:
+        first = middle
+        seek = seek_time(scan, first)
+    return Window(start=first, frames=frames, seek=seek, stop=seek_time(scan, first + frames))
 
 
 def plan_chunks(

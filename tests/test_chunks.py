@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +37,7 @@ bounds = st.tuples(st.floats(0.2, 8), st.floats(1, 4)).map(lambda t: (t[0], t[0]
 @given(scans(), bounds)
 def test_chunks_partition_the_frames_and_keep_their_bounds(scan, lengths):
     low_s, high_s = lengths
-    chunks = plan_chunks(scan, min_seconds=low_s, max_seconds=high_s, threshold=THRESHOLD)
+    chunks = plan_chunks(scan, min_seconds=low_s, max_seconds=high_s, threshold=THRESHOLD, probe_seconds=1.0)
     low, high = frame_bounds(scan, low_s, high_s)
     assert chunks[0].start == 0 and chunks[-1].end == scan.frames
     for a, b in zip(chunks, chunks[1:]):
@@ -52,6 +53,8 @@ def test_chunks_partition_the_frames_and_keep_their_bounds(scan, lengths):
         assert (chunk.cut == "start") == (chunk.start == 0)
         assert chunk.seek <= chunk.start_time
         assert chunk.stop is None or chunk.start_time < chunk.stop <= chunk.end_time
+        if chunk.probe is not None:  # a probe window lies inside its chunk
+            assert chunk.start <= chunk.probe.start and chunk.probe.start + chunk.probe.frames <= chunk.end
 
 
 @settings(max_examples=200, deadline=None)
@@ -111,3 +114,16 @@ def test_parse_scan_reads_times_scores_and_keyframes():
     assert scan.keyframes == (0, 2)
     assert abs(scan.duration - 0.12) < 1e-9
     assert keyframe_at_or_before(scan, 1) == 0 and keyframe_at_or_before(scan, 2) == 2
+
+
+def test_probe_window_starts_on_the_keyframe_nearest_the_middle():
+    from drapto.chunks import probe_window
+
+    scan = msgspec.structs.replace(scan_of([0.0] * 400), keyframes=(0, 100, 190, 300))
+    window = probe_window(scan, 100, 400, 1.0)  # 25 frames; the middle is frame 237
+    assert (window.start, window.frames) == (190, 25)
+    assert window.seek == scan.times[190] and window.stop == (scan.times[214] + scan.times[215]) / 2
+    no_keys = msgspec.structs.replace(scan, keyframes=(0,))
+    assert probe_window(no_keys, 100, 400, 1.0).start == 237
+    assert probe_window(scan, 100, 199, 1.0) is None  # shorter than four windows
+    assert probe_window(scan, 100, 400, 0) is None
