@@ -19,7 +19,7 @@ import msgspec
 
 from drapto.errors import ProcessError
 from drapto.runner import run_with_progress
-from drapto.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe
+from drapto.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe, predict_vmaf
 from drapto.units import ChunkResult, ChunkUnit, TryRecord
 from drapto.validate import count_frames
 from drapto.tries import probe_argv, probe_name, try_argv, try_key, try_name
@@ -110,6 +110,10 @@ def run_try(unit: ChunkUnit, crf: float, on_seconds: Callable[[float], None] | N
 TryStarted = Callable[[float, int], None]  # (crf, try number from 1)
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def _trial(record: TryRecord) -> Trial:
     return Trial(crf=record.crf, vmaf=record.vmaf, bytes=record.bytes, seconds=record.seconds)
 
@@ -133,9 +137,12 @@ def run_chunk_unit(
             crf = next_probe([_trial(p) for p in probes], unit.search)
         crf, slope = aim_from_probes([_trial(p) for p in probes], unit.search)
     records: list[TryRecord] = []
+    predicted: dict[float, float | None] = {}
     while crf is not None:
         if on_try is not None:
             on_try(crf, len(records) + 1)
+        known = records or probes
+        predicted[crf] = predict_vmaf([_trial(r) for r in known], crf, slope) if known else unit.predicted_vmaf
         records.append(run_try(unit, crf, on_seconds))
         crf = next_crf([_trial(r) for r in records], unit.search, slope)
     kept = choose([Trial(crf=r.crf, vmaf=r.vmaf, bytes=r.bytes) for r in records], unit.search)
@@ -153,7 +160,7 @@ def run_chunk_unit(
     chunk = unit.chunk
     result = ChunkResult(
         index=chunk.index, start=chunk.start, end=chunk.end, start_time=chunk.start_time, end_time=chunk.end_time,
-        crf=record.crf, predicted_vmaf=unit.predicted_vmaf, vmaf=record.vmaf,
+        crf=record.crf, predicted_vmaf=_rounded(predicted.get(record.crf)), vmaf=record.vmaf,
         in_band=unit.search.in_band(record.vmaf), bytes=record.bytes,
         seconds=round(sum(r.seconds for r in (*probes, *records)), 3), tries=tuple(records), probes=tuple(probes),
         worker=worker,

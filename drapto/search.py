@@ -155,3 +155,19 @@ def choose(trials: list[Trial], settings: SearchSettings) -> Trial:
     if over:
         return max(over, key=lambda t: t.crf)
     return max(trials, key=lambda t: t.vmaf)
+
+
+def predict_vmaf(points: list[Trial], crf: float, slope: float = PRIOR_SLOPE) -> float | None:
+    """What the measured points say `crf` will score: between the two that bracket it, else along `slope`
+    from the nearest one. Recorded beside the measured VMAF, to show how well the search predicts."""
+    if not points:
+        return None
+    below = [p for p in points if p.crf <= crf]
+    above = [p for p in points if p.crf >= crf]
+    if below and above:
+        a, b = max(below, key=lambda p: p.crf), min(above, key=lambda p: p.crf)
+        if a.crf == b.crf:
+            return a.vmaf
+        return a.vmaf + (b.vmaf - a.vmaf) * (crf - a.crf) / (b.crf - a.crf)
+    nearest = min(points, key=lambda p: abs(p.crf - crf))
+    return nearest.vmaf - slope * (crf - nearest.crf)

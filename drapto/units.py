@@ -33,7 +33,7 @@ class ChunkUnit(msgspec.Struct, frozen=True, kw_only=True):
     scoring: Scoring
     search: SearchSettings
     start_crf: float
-    predicted_vmaf: float | None  # what the start CRF was expected to score
+    predicted_vmaf: float | None  # what the start CRF is expected to score (before any probe)
     folder: str  # the chunk's own folder for tries
     target: str  # the kept encode
     result: str  # the ChunkResult JSON
@@ -58,7 +58,7 @@ class ChunkResult(msgspec.Struct, frozen=True, kw_only=True):
     start_time: float
     end_time: float
     crf: float
-    predicted_vmaf: float | None
+    predicted_vmaf: float | None  # what the search expected the kept try to score, just before encoding it
     vmaf: float
     in_band: bool
     bytes: int

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto
+from conftest import SHARED_DATA, AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto
 from drapto.probe import probe
 from drapto.validate import attached_results, count_frames
 
@@ -88,6 +88,7 @@ def test_chunked_encode_meets_the_target_and_keeps_everything(clip_copy, tmp_pat
     assert [(r.crf, r.vmaf) for r in results.chunks] == [(finished[i]["crf"], finished[i]["vmaf"]) for i in range(3)]
     assert all(r.tries and r.tries[-1].frames_scored > 0 for r in results.chunks)
     assert all(1 <= len(r.probes) <= 2 and r.probes[0].frames_scored == 8 for r in results.chunks)
+    assert all(r.predicted_vmaf is not None for r in results.chunks)
     assert not (out / ".drapto").exists()
 
 
@@ -122,3 +123,22 @@ def test_kill_9_while_chunks_encode_resumes_with_what_was_measured(clip_copy, tm
     assert resumed_crfs == [r.crf for r in attached_results(ffmpeg, fresh / "film.mkv").chunks]
     assert count_frames(ffmpeg, str(out / "film.mkv")) == FRAMES
     assert json_events(resumed.stdout)[-1]["event"] == "file_finished"
+
+
+DV_SAMPLE = SHARED_DATA / "dolby-vision-p8.1-hdr10-256x144.mkv"
+
+
+@pytest.mark.skipif(not DV_SAMPLE.exists(), reason="../shared/data is not beside the project")
+def test_dolby_vision_is_standard_unless_chunked_is_asked_for_and_survives_the_concat(tmp_path):
+    auto = run_drapto("encode", DV_SAMPLE, tmp_path / "auto", "--json", "--crop", "none")
+    assert auto.returncode == 0, auto.stderr
+    assert next(e for e in json_events(auto.stdout) if e["event"] == "file_started")["mode"] == "standard"
+
+    forced = encode(DV_SAMPLE, tmp_path / "forced", "--chunked", "--crop", "none",
+                    env={"DRAPTO_CHUNK_MIN_SECONDS": "2", "DRAPTO_CHUNK_MAX_SECONDS": "5"})  # fmt: skip
+    events = json_events(forced.stdout)
+    started = next(e for e in events if e["event"] == "file_started")
+    assert (started["mode"], started["target_vmaf"]) == ("chunked", 95.0)  # HDR: target 95
+    assert len([e for e in events if e["event"] == "chunk_finished"]) == 3
+    video = probe(tmp_path / "forced" / DV_SAMPLE.name).video[0]
+    assert "Dolby Vision" in (video.hdr_format or "")

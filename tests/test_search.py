@@ -151,3 +151,12 @@ def test_a_flat_curve_just_above_the_band_jumps_instead_of_crawling():
     hdr = SearchSettings(target=95.0, crf_min=10.0, crf_max=55.0, max_tries=4)
     trials, kept = simulate(lambda crf: 97.43, hdr, 34.75)
     assert [t.crf for t in trials] == [34.75, 38.0, 50.75, 55.0] and kept.crf == 55.0
+
+
+def test_predict_vmaf_interpolates_between_and_extrapolates_beyond():
+    from drapto.search import predict_vmaf
+
+    points = [Trial(crf=30, vmaf=96.0), Trial(crf=40, vmaf=91.0)]
+    assert predict_vmaf(points, 34) == pytest.approx(94.0)
+    assert predict_vmaf(points, 44, slope=0.5) == pytest.approx(89.0)
+    assert predict_vmaf([], 30) is None
