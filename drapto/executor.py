@@ -26,6 +26,10 @@ class LocalExecutor:
     def __init__(self, workers: int = 1) -> None:
         self._slots = threading.BoundedSemaphore(max(workers, 1))
 
+    def set_workers(self, workers: int) -> None:
+        """Size the pool from the plan (known only once the chunks are), before any unit runs."""
+        self._slots = threading.BoundedSemaphore(max(workers, 1))
+
     def run(self, unit: ChunkUnit, on_seconds: Progress, on_try: TryStarted) -> ChunkResult:
         from drapto.chunkwork import run_unit
 

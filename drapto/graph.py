@@ -1,4 +1,5 @@
-"""The doit task graph that carries a plan out: probe → crop → video → audio[i] → mux → validate.
+"""The doit task graph that carries a plan out: probe → crop → video → audio[i] → mux → validate, or in
+chunked mode probe → crop → scenes → chunk-NNNN… → concat, audio[i] → mux → validate.
 
 Each step writes `<target>.partial` and renames it on success. doit skips a step whose file
 dependencies (content hash) and argv (`config_changed`) are unchanged; its dependency file in the work
@@ -499,6 +500,8 @@ def namespace(
             load_probe(paths.probe), job, load_crop(paths.crop).decision.crop,
             load_scan(paths.scenes) if chunked() else None,
         )  # fmt: skip
+        if isinstance(executor, LocalExecutor):
+            executor.set_workers(plan.workers)  # the plan's count, from the picture size and the chunks
         steps = sorted(plan.steps, key=lambda step: step.stage != "audio")  # audio first: short, and beside the video
         for step in steps:
             if step.name == "concat":
@@ -510,7 +513,7 @@ def namespace(
                 "name": step.name,
                 "actions": [body],
                 "file_dep": list(step.inputs),
-                "targets": [step.target],
+                "targets": [step.target, *([plan.paths.chunk_results] if step.name == "concat" else [])],
                 "uptodate": [config_changed(" ".join(step.argv))],
             }
         for unit in sorted(plan.chunks, key=lambda u: -u.chunk.frames):  # longest first: less idle at the end
@@ -544,8 +547,9 @@ def namespace(
     }  # fmt: skip
 
 
-def event_reporter(job: Job, emit: Emit, outcome: Outcome) -> type:
-    """A doit reporter class that turns doit's own news (skipped steps, doit errors) into events."""
+def event_reporter(job: Job, emit: Emit, outcome: Outcome, *, say_failures: bool = False) -> type:
+    """A doit reporter class that turns doit's own news (skipped steps, doit errors) into events.
+    `say_failures` emits a failed step as FileFailed (the doit route, where no CLI reports it)."""
 
     class EventReporter:
         desc = "drapto events"
@@ -563,6 +567,8 @@ def event_reporter(job: Job, emit: Emit, outcome: Outcome) -> type:
         def add_failure(self, task: Any, fail: Any) -> None:
             if outcome.error is None:
                 outcome.error = DraptoError(f"Step {_step_label(task.name)} failed: {fail.message}", fail.get_msg())
+            if say_failures:
+                emit(events.FileFailed(file=job.source, message=f"{_step_label(task.name)}: {fail.message}"))
 
         def runtime_error(self, msg: str) -> None:
             if outcome.error is None:
@@ -592,8 +598,10 @@ def run_job(job: Job, emit: Emit) -> None:
 
 
 def chunk_workers(job: Job) -> int:
-    """How many chunk units run at once (the plan caps it again by the number of chunks)."""
-    return job.budget.split(1920, 1080, 1 << 30)[0]
+    """The most chunk units that may run at once, whatever the picture: doit gets that many threads, and
+    the executor's pool (sized from the plan, which knows the picture and the chunks) lets the right
+    number of them encode."""
+    return job.budget.split(1, 1, 1 << 30)[0]
 
 
 def parallel_args(job: Job) -> list[str]:
@@ -621,7 +629,7 @@ def dodo_namespace(source: str | None, output: str | None) -> dict[str, Any]:
         return _failing_encode_task(error.message)
     outcome = Outcome()
     emit = PlainReporter()
-    ns = namespace(job, emit, outcome, reporter=event_reporter(job, emit, outcome))
+    ns = namespace(job, emit, outcome, reporter=event_reporter(job, emit, outcome, say_failures=True))
     ns["DOIT_CONFIG"].update(num_process=chunk_workers(job) + 1, par_type="thread")
     return ns
 

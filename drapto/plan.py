@@ -440,7 +440,7 @@ def required_capabilities(plan: EncodePlan, crop_setting: str = "none", *, chunk
     the chunk encodes will (before the scan, the plan itself is the standard one)."""
     encoders, filters = {"libsvtav1"}, set()
     if chunked or plan.mode == "chunked":
-        filters |= {"scdet", "select", "metadata", "libvmaf", "scale", "split", "trim", "format"}
+        filters |= {"scdet", "select", "metadata", "libvmaf", "scale", "split", "trim", "format", "settb", "setpts"}
     if any(step.stage == "audio" for step in plan.steps):
         encoders.add("libopus")
         filters.add("aformat")

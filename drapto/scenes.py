@@ -66,12 +66,3 @@ def parse_scan(frames_text: str, keyframes_text: str, frame_rate: float | None =
         keyframes=tuple(keyframes),
     )
 
-
-def keyframe_at_or_before(scan: SceneScan, frame: int) -> int:
-    """The source keyframe an input seek to `frame` starts decoding from (0 when none is known)."""
-    best = 0
-    for key in scan.keyframes:
-        if key > frame:
-            break
-        best = key
-    return best

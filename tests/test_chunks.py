@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drapto.chunks import frame_bounds, plan_chunks
-from drapto.scenes import SceneScan, keyframe_at_or_before, parse_scan
+from drapto.scenes import SceneScan, parse_scan
 
 THRESHOLD = 10.0
 
@@ -113,7 +113,6 @@ def test_parse_scan_reads_times_scores_and_keyframes():
     assert scan.scores == (0.0, 0.952, 17.483)
     assert scan.keyframes == (0, 2)
     assert abs(scan.duration - 0.12) < 1e-9
-    assert keyframe_at_or_before(scan, 1) == 0 and keyframe_at_or_before(scan, 2) == 2
 
 
 def test_probe_window_starts_on_the_keyframe_nearest_the_middle():
