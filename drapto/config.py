@@ -37,7 +37,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     crf_min: float = 10.0
     crf_max: float = 55.0
     max_tries: int = 4  # full encodes per chunk at most
-    probe_seconds: float = 0.0  # >0: a chunk at least 4× this long first probes a window this long
+    probe_seconds: float = 1.0  # a chunk at least 4× this long first probes a window this long; 0: never
     scene_threshold: float = 8.0  # scdet score (0-100, on the 160 px scan) that counts as a scene cut
     chunk_min_seconds: float = 5.0
     chunk_max_seconds: float = 15.0

@@ -139,11 +139,14 @@ def test_two_probes_on_a_straight_curve_put_the_first_full_encode_in_band():
     assert len(probes) == 2 and len(trials) == 1 and SETTINGS.in_band(kept.vmaf)
 
 
-def test_a_saturated_probe_jumps_far():
-    from drapto.search import next_probe
+def test_a_saturated_probe_jumps_far_but_not_off_a_cliff():
+    from drapto.search import MAX_ASSUMED_STEP, next_probe
 
-    # 99.9 at CRF 38: near 100 VMAF hardly moves, so the second probe goes to the top of the range
-    assert next_probe([Trial(crf=38, vmaf=99.9)], SETTINGS) == 55.0
+    # 99.9 at CRF 38: near 100 VMAF hardly moves, so the step is long, but on an assumed slope it is
+    # capped (grain sat at 99.7 at CRF 38 and fell to 59 at 55)
+    assert next_probe([Trial(crf=38, vmaf=99.9)], SETTINGS) == 38 + MAX_ASSUMED_STEP
+    # a measured slope is followed as far as it says
+    assert next_crf([Trial(crf=30, vmaf=99.9), Trial(crf=38, vmaf=99.5)], SETTINGS) == 55.0
 
 
 def test_a_flat_curve_just_above_the_band_jumps_instead_of_crawling():
