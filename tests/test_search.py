@@ -44,7 +44,9 @@ def test_monotone_curves_end_in_band(start, slope, bend, crf_at_target):
         x = crf - crf_at_target
         return 93.5 - slope * x - bend * x * abs(x)
 
-    assume(all(curve(c) > curve(c + 0.25) for c in (10 + i / 4 for i in range(180))))  # strictly falling
+    # falling everywhere by at least 0.1 VMAF per CRF: the flattest stretch measured (near 100) fell 0.15
+    assume(all(curve(c) - curve(c + 0.25) >= 0.025 for c in (10 + i / 4 for i in range(180))))
+    assume(curve(SETTINGS.crf_min) <= 100)  # VMAF never exceeds 100
     assume(band_reachable(curve, SETTINGS))
     trials, kept = simulate(curve, SETTINGS, start)
     assert SETTINGS.in_band(kept.vmaf), trials
