@@ -17,13 +17,14 @@ import platformdirs
 from cyclopts import Parameter
 
 from drapto import __version__, events
-from drapto.config import Config, load_config, show_config
-from drapto.errors import DraptoError, InputError
+from drapto.config import Config, default_config_path, load_config, load_settings, show_config, show_sources
+from drapto.errors import DraptoError, InputError, ValidationError
 from drapto.analysis import analyse, render_text
 from drapto.cropdetect import analyse_crop
 from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
 from drapto.graph import plan_job, ready_job, run_job
-from drapto.jobs import check_not_source, discover, output_for
+from drapto.jobs import check_not_source, check_outside, discover, output_for
+from drapto.validate import existing_output_problems
 from drapto.plan import work_paths
 from drapto.probe import probe, require_video
 from drapto.report import make_reporter
@@ -63,6 +64,16 @@ def parse_crf_range(value: str) -> dict[str, float]:
         return {"crf_min": float(low), "crf_max": float(high)}
     except ValueError:
         raise InputError(f"--crf-range takes MIN-MAX, e.g. 20-45, got {value!r}") from None
+
+
+ConfigFile = Annotated[
+    Path | None,
+    Parameter(
+        name="--config",
+        help="The TOML settings file to read (default: $DRAPTO_CONFIG, or config.toml in the user config folder).",
+    ),
+]
+"""The `--config FILE` option every command takes, so each reads its settings from the same place."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,7 @@ class EncodeFlags:
     film_grain_denoise: bool | None = None
     crop: str | None = None
 
-    def config(self, keep: bool | None = None) -> Config:
+    def config(self, keep: bool | None = None, path: Path | None = None) -> Config:
         overrides: dict[str, Any] = {
             "crop": self.crop,
             "preset": self.preset,
@@ -123,15 +134,19 @@ class EncodeFlags:
             "workers": self.workers,
             "search_engine": self.search_engine,
         }
+        names: dict[str, str] = {}  # the flags not named after their field, for error messages
         if self.standard and self.chunked:
             raise InputError("--standard and --chunked exclude each other")
         if self.standard or self.chunked:
             overrides["mode"] = "standard" if self.standard else "chunked"
+            names["mode"] = f"--{overrides['mode']}"
         if self.crf is not None:
             overrides.update(parse_crf(self.crf))
+            names.update(dict.fromkeys(("crf_sd", "crf_hd", "crf_uhd"), "--crf"))
         if self.crf_range is not None:
             overrides.update(parse_crf_range(self.crf_range))
-        return load_config(overrides)
+            names.update(crf_min="--crf-range", crf_max="--crf-range")
+        return load_config(overrides, flag_names=names, path=path)
 
 
 NO_FLAGS = EncodeFlags()
@@ -149,12 +164,29 @@ def _log_failure(source: str, error: DraptoError) -> Path | None:
         return None
 
 
-def _encode_one(source: Path, output: Path, config: Config, ffmpeg: str, emit: Any) -> tuple[str, int]:
+def _existing_output(source: Path, output: Path, ffmpeg: str, emit: Any, *, force: bool) -> bool:
+    """True when `output` is already a finished encode of `source` (skip it). An existing output that does
+    not validate is left alone, unless `force`: then it is re-encoded, and replaced only once the new
+    one validates."""
+    if force:
+        return False
+    problems = existing_output_problems(ffmpeg, require_video(probe(source)), output)
+    if problems:
+        raise ValidationError(
+            f"{output} exists but is not a valid encode of this source ({'; '.join(problems)}); "
+            "left alone: --force re-encodes and replaces it"
+        )
+    emit(events.FileSkipped(file=str(source), output=str(output), reason="output exists and validates"))
+    return True
+
+
+def _encode_one(
+    source: Path, output: Path, config: Config, ffmpeg: str, emit: Any, *, force: bool = False
+) -> tuple[str, int]:
     """Encode one file; returns ("done"|"skipped", output size)."""
     check_not_source(source, output)
     workdir = Path(work_paths(output).workdir)
-    if output.exists() and not workdir.exists():
-        emit(events.FileSkipped(file=str(source), output=str(output), reason="output already exists"))
+    if output.exists() and not workdir.exists() and _existing_output(source, output, ffmpeg, emit, force=force):
         return "skipped", 0
     job, plan = ready_job(source, output, config, ffmpeg)
     emit(
@@ -227,8 +259,11 @@ def encode(
     output: Path,
     *,
     flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
+    config_file: ConfigFile = None,
     keep: bool | None = None,
     json: bool = False,
+    recursive: bool = False,
+    force: bool = False,
 ) -> int:
     """Encode INPUT (a file or a folder of films) into OUTPUT (a folder, or a .mkv file for one input).
 
@@ -242,22 +277,33 @@ def encode(
         Keep the work folder (OUTPUT/.drapto/STEM) after success.
     json
         Print events as JSON lines instead of text.
+    recursive
+        Also encode the video files in INPUT's subfolders, mirroring them under OUTPUT.
+    force
+        Re-encode files whose output already exists, replacing it once the new one validates (without
+        it, an output that validates is skipped and one that does not is reported and left alone).
     """
     emit = make_reporter(json)
-    config = flags.config(keep)
+    config = flags.config(keep, config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     # Absolute paths: a file named "-x.mkv" must never reach ffmpeg looking like an option.
     input, output = input.absolute(), output.absolute()
-    sources = discover(input)
+    sources = discover(input, recursive=recursive)
     batch = input.is_dir()
+    if batch and recursive:
+        check_outside(input, output)
+    claimed: dict[Path, Path] = {}  # output → the source that writes it
     counts = {"done": 0, "skipped": 0, "failed": 0}
     failure_codes: list[int] = []
     in_bytes = out_bytes = 0
     started = time.monotonic()
     for source in sources:
-        target = output_for(source, output, batch=batch)
+        target = output_for(source, output, batch=batch, root=input if recursive and batch else None)
         try:
-            status, size = _encode_one(source, target, config, ffmpeg, emit)
+            if target in claimed:
+                raise InputError(f"{source.name} would write {target}, which {claimed[target].name} writes; rename one")
+            claimed[target] = source
+            status, size = _encode_one(source, target, config, ffmpeg, emit, force=force)
         except DraptoError as error:
             log = _log_failure(str(source), error)
             detail = f"details in {log}" if log and error.detail else ""
@@ -293,12 +339,13 @@ def plan(
     output: Path,
     *,
     flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
+    config_file: ConfigFile = None,
 ) -> int:
     """Print every command `drapto encode` would run for INPUT, shell-quoted, in order, and in chunked mode
     the chunk table (with the CRF and VMAF of chunks an earlier run finished). Encodes and writes
     nothing; MediaInfo, the crop samples and the scene scan (unless an earlier run saved it) read the
     source."""
-    config = flags.config()
+    config = flags.config(path=config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     input, output = input.absolute(), output.absolute()
     sources = discover(input)
@@ -310,7 +357,7 @@ def plan(
 
 
 @app.command
-def analyze(input: Path, *, crop: str | None = None, json: bool = False) -> int:
+def analyze(input: Path, *, crop: str | None = None, json: bool = False, config_file: ConfigFile = None) -> int:
     """Show what drapto sees in INPUT (a file or a folder): container, duration, resolution class, HDR and
     Dolby Vision, the crop decision with its candidates, audio streams with their planned Opus bitrates,
     subtitles and chapters. Writes nothing.
@@ -324,7 +371,7 @@ def analyze(input: Path, *, crop: str | None = None, json: bool = False) -> int:
     json
         One JSON object per file instead of text.
     """
-    config = load_config({"crop": crop})
+    config = load_config({"crop": crop}, path=config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     check_capabilities(ffmpeg, {"filters": {"cropdetect"}} if config.crop == "auto" else {})
     for source in discover(input.absolute()):
@@ -338,9 +385,20 @@ def analyze(input: Path, *, crop: str | None = None, json: bool = False) -> int:
 
 
 @app.command(name="config")
-def config_command(*, show: bool = True) -> int:
-    """Print the effective settings (defaults < config file < DRAPTO_* environment) as TOML."""
-    print(show_config(load_config()), end="")
+def config_command(*, show: bool = True, toml: bool = False, config_file: ConfigFile = None) -> int:
+    """Print the effective settings (defaults < config file < DRAPTO_* environment), each with where it came
+    from.
+
+    Parameters
+    ----------
+    show
+        Accepted for compatibility; the settings are printed either way.
+    toml
+        Print plain TOML instead, ready to paste into a config file.
+    """
+    config, sources = load_settings(path=config_file)
+    text = show_config(config) if toml else show_sources(config, sources, config_file or default_config_path())
+    print(text, end="")
     return EXIT_OK
 
 

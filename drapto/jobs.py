@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from drapto.errors import InputError
@@ -12,29 +13,51 @@ VIDEO_EXTENSIONS = frozenset(
 )
 
 
-def discover(input_path: Path) -> list[Path]:
-    """A file is taken as given; a folder gives its video files (not recursive, no dotfiles), sorted."""
+def _is_video(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        yield from (Path(root) / name for name in names)
+
+
+def discover(input_path: Path, *, recursive: bool = False) -> list[Path]:
+    """A file is taken as given; a folder gives its video files (no dotfiles), sorted; `recursive` also
+    walks its subfolders (skipping dot-folders such as drapto's own `.drapto` work folders)."""
     if not input_path.exists():
         raise InputError(f"Input not found: {input_path}")
     if input_path.is_file():
         return [input_path]
-    found = sorted(
-        (p for p in input_path.iterdir() if p.is_file() and not p.name.startswith(".")
-         and p.suffix.lower() in VIDEO_EXTENSIONS),
-        key=lambda p: p.name.lower(),
-    )  # fmt: skip
+    if not os.access(input_path, os.R_OK | os.X_OK):
+        raise InputError(f"Cannot read folder {input_path}")
+    candidates = _walk(input_path) if recursive else input_path.iterdir()
+    found = sorted((p for p in candidates if _is_video(p)), key=lambda p: [part.lower() for part in p.relative_to(input_path).parts])
     if not found:
-        raise InputError(f"No video files in {input_path} (looked for {', '.join(sorted(VIDEO_EXTENSIONS))})")
+        where = f"{input_path} or its subfolders" if recursive else str(input_path)
+        raise InputError(f"No video files in {where} (looked for {', '.join(sorted(VIDEO_EXTENSIONS))})")
     return found
 
 
-def output_for(source: Path, output: Path, *, batch: bool) -> Path:
-    """`OUTPUT` ending in .mkv names the file (single input only); anything else is a folder."""
+def output_for(source: Path, output: Path, *, batch: bool, root: Path | None = None) -> Path:
+    """`OUTPUT` ending in .mkv names the file (single input only); anything else is a folder. With `root`
+    (a recursive batch) the source's subfolders under `root` are mirrored under the output folder."""
     if output.suffix.lower() == ".mkv" and not batch:
         return output
     if output.suffix.lower() == ".mkv":
         raise InputError(f"{output} names a file, but the input is a folder: give an output folder")
-    return output / f"{source.stem}.mkv"
+    folder = output / source.parent.relative_to(root) if root is not None else output
+    return folder / f"{source.stem}.mkv"
+
+
+def check_outside(input_folder: Path, output: Path) -> None:
+    """A recursive batch whose output folder lies inside its input would pick up its own outputs."""
+    if output.resolve().is_relative_to(input_folder.resolve()):
+        raise InputError(
+            f"Output folder {output} is inside the input folder {input_folder}: a recursive batch would "
+            "encode its own outputs; choose an output folder outside it"
+        )
 
 
 def prepare_output_dir(output: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 
 from drapto import commands
-from drapto.errors import ValidationError
+from drapto.errors import DraptoError, ValidationError
 from drapto.hdr import classify
 from drapto.media import MediaInfo
 from drapto.plan import CHUNK_RESULTS_NAME, Expectations
@@ -97,14 +97,51 @@ def attached_results(ffmpeg: str, path: Path) -> ChunkResults | None:
             return None
 
 
-def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
-    media = probe(path)
+def existing_expectations(source: MediaInfo, output: MediaInfo) -> Expectations:
+    """What an output drapto finished earlier must show, from the source alone (the crop and mode that
+    made it are unknown): the source's streams, duration and colour, a picture no larger than the
+    source's, and the source's attachments (plus the chunk results a chunked encode attaches). Pure."""
+    video = source.video[0]
+    width, height = video.width, video.height
+    if output.video and output.video[0].width <= width and output.video[0].height <= height:
+        width, height = output.video[0].width, output.video[0].height
+    attachments = len(source.attachments)
+    if len(output.attachments) == attachments + 1:
+        attachments += 1
+    return Expectations(
+        width=width,
+        height=height,
+        duration=source.duration,
+        audio_channels=tuple(s.channels for s in source.audio),
+        subtitles=len(source.text),
+        chapters=len(source.chapters),
+        attachments=attachments,
+        dynamic=classify(video).dynamic,
+        colour=(video.color_primaries, video.transfer, video.matrix),
+    )
+
+
+def existing_output_problems(ffmpeg: str, source: MediaInfo, path: Path) -> list[str]:
+    """Why an existing output is not a finished encode of `source`; empty when it is one."""
+    try:
+        media = probe(path)
+    except DraptoError as error:
+        return [error.message]
+    return _problems(ffmpeg, path, media, existing_expectations(source, media))
+
+
+def _problems(ffmpeg: str, path: Path, media: MediaInfo, expect: Expectations) -> list[str]:
     listing = run_capture(commands.stream_summary_argv(ffmpeg, str(path)), check=False).stderr.decode(errors="replace")
     problems = check_output(expect, media, parse_pixel_format(listing))
     if expect.frames is not None:
         frames = count_frames(ffmpeg, str(path))
         if frames != expect.frames:
             problems.append(f"{frames} video frames, the source has {expect.frames}")
+    return problems
+
+
+def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
+    problems = _problems(ffmpeg, path, probe(path), expect)
     if problems:
         raise ValidationError(
             f"Output failed validation: {'; '.join(problems)}", detail="\n".join(problems)

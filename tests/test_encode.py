@@ -91,12 +91,22 @@ def test_folder_input_encodes_every_film_and_summarises(clip_copy, tmp_path):
     assert (summary["event"], summary["succeeded"], summary["failed"]) == ("batch_summary", 2, 0)
 
 
-def test_existing_output_is_skipped_not_overwritten(clip_copy, tmp_path):
+def test_an_existing_output_that_does_not_validate_is_left_alone_unless_forced(clip_copy, tmp_path):
     source = clip_copy()
     output = tmp_path / "out" / "film.mkv"
     output.parent.mkdir()
     output.write_bytes(b"keep me")
-    result = run_drapto("encode", source, tmp_path / "out")
-    assert result.returncode == 0
-    assert "already exists" in result.stdout
+    result = run_drapto("encode", source, tmp_path / "out", "--standard")
+    assert result.returncode == 1
+    assert "not a valid encode" in result.stdout + result.stderr and "--force" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
     assert output.read_bytes() == b"keep me"
+
+    forced = run_drapto("encode", source, tmp_path / "out", "--standard", "--force", "--json")
+    assert forced.returncode == 0, forced.stderr
+    assert probe(output).video[0].codec == "AV1"
+
+    again = run_drapto("encode", source, tmp_path / "out", "--standard", "--json")
+    assert again.returncode == 0, again.stderr
+    skipped = [e for e in json_events(again.stdout) if e["event"] == "file_skipped"]
+    assert skipped and skipped[0]["reason"] == "output exists and validates"
