@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import msgspec
 import platformdirs
@@ -14,6 +15,15 @@ from drapto.errors import InputError
 from drapto.vmaf import check_pool
 
 CONFIG_ENV = "DRAPTO_CONFIG"
+DEFAULT = "default"  # the source label of a setting no layer sets
+
+
+class SettingError(InputError):
+    """A value out of range; `fields` lets `load_settings` say which layer the bad values came from."""
+
+    def __init__(self, message: str, *fields: str) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -47,80 +57,154 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     def __post_init__(self) -> None:
         for name in ("crf_sd", "crf_hd", "crf_uhd"):
             if not 0 <= getattr(self, name) <= 63:
-                raise InputError(f"{name} must be between 0 and 63, got {getattr(self, name)}")
+                raise SettingError(f"{name} must be between 0 and 63, got {getattr(self, name)}", name)
         if not -2 <= self.preset <= 13:
-            raise InputError(f"preset must be between -2 and 13, got {self.preset}")
+            raise SettingError(f"preset must be between -2 and 13, got {self.preset}", "preset")
         if not 0 <= self.film_grain <= 50:
-            raise InputError(f"film_grain must be between 0 and 50, got {self.film_grain}")
-        # stored normalised ("AUTO" → "auto"), so every reader may compare with "auto" and "none"
-        msgspec.structs.force_setattr(self, "crop", check_crop_setting(self.crop))
+            raise SettingError(f"film_grain must be between 0 and 50, got {self.film_grain}", "film_grain")
+        try:
+            # stored normalised ("AUTO" → "auto"), so every reader may compare with "auto" and "none"
+            msgspec.structs.force_setattr(self, "crop", check_crop_setting(self.crop))
+        except InputError as exc:
+            raise SettingError(exc.message, "crop") from None
         if self.keyint_seconds < 1:
-            raise InputError(f"keyint_seconds must be at least 1, got {self.keyint_seconds}")
+            raise SettingError(f"keyint_seconds must be at least 1, got {self.keyint_seconds}", "keyint_seconds")
         if self.target_vmaf is not None and not 0 < self.target_vmaf < 100:
-            raise InputError(f"target_vmaf must be between 0 and 100, got {self.target_vmaf:g}")
+            raise SettingError(f"target_vmaf must be between 0 and 100, got {self.target_vmaf:g}", "target_vmaf")
         try:
             msgspec.structs.force_setattr(self, "vmaf_pool", check_pool(self.vmaf_pool))
         except ValueError as exc:
-            raise InputError(str(exc)) from None
+            raise SettingError(str(exc), "vmaf_pool") from None
         if self.vmaf_every < 1:
-            raise InputError(f"vmaf_every must be at least 1, got {self.vmaf_every}")
+            raise SettingError(f"vmaf_every must be at least 1, got {self.vmaf_every}", "vmaf_every")
         if not 1 <= self.crf_min <= self.crf_max <= 63:
-            raise InputError(f"the CRF range must satisfy 1 <= crf_min <= crf_max <= 63, got {self.crf_min:g}-{self.crf_max:g}")
+            raise SettingError(
+                f"the CRF range must satisfy 1 <= crf_min <= crf_max <= 63, got {self.crf_min:g}-{self.crf_max:g}",
+                "crf_min",
+                "crf_max",
+            )
         if self.probe_seconds < 0:
-            raise InputError(f"probe_seconds must be 0 (no probes) or more, got {self.probe_seconds:g}")
+            raise SettingError(
+                f"probe_seconds must be 0 (no probes) or more, got {self.probe_seconds:g}", "probe_seconds"
+            )
         if self.max_tries < 1:
-            raise InputError(f"max_tries must be at least 1, got {self.max_tries}")
+            raise SettingError(f"max_tries must be at least 1, got {self.max_tries}", "max_tries")
         if not 0 < self.scene_threshold <= 100:
-            raise InputError(f"scene_threshold must be between 0 and 100, got {self.scene_threshold:g}")
+            raise SettingError(
+                f"scene_threshold must be between 0 and 100, got {self.scene_threshold:g}", "scene_threshold"
+            )
         if not 0 < self.chunk_min_seconds <= self.chunk_max_seconds:
-            raise InputError(
+            raise SettingError(
                 f"chunk lengths must satisfy 0 < chunk_min_seconds <= chunk_max_seconds, got "
-                f"{self.chunk_min_seconds:g} and {self.chunk_max_seconds:g}"
+                f"{self.chunk_min_seconds:g} and {self.chunk_max_seconds:g}",
+                "chunk_min_seconds",
+                "chunk_max_seconds",
             )
         if self.workers < 0:
-            raise InputError(f"workers must be 0 (automatic) or more, got {self.workers}")
+            raise SettingError(f"workers must be 0 (automatic) or more, got {self.workers}", "workers")
+
+FIELDS = {field.name: field.type for field in msgspec.structs.fields(Config)}
 
 
-def default_config_path() -> Path:
-    return Path(os.environ.get(CONFIG_ENV) or Path(platformdirs.user_config_dir("drapto")) / "config.toml")
+def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(CONFIG_ENV) or Path(platformdirs.user_config_dir("drapto")) / "config.toml")
 
 
-def _from_env(environ: dict[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for field in msgspec.structs.fields(Config):
-        raw = environ.get(f"DRAPTO_{field.name.upper()}")
-        if raw is not None:
-            values[field.name] = raw
-    return values
+def _expected(kind: Any) -> str:
+    """A field's type in words, for a message about a value typed by hand."""
+    if get_origin(kind) is Literal:
+        return "one of " + ", ".join(get_args(kind))
+    kind = next((arg for arg in get_args(kind) if arg is not type(None)), kind)  # str | None → str
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[kind]
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return msgspec.toml.decode(path.read_bytes())
+    except msgspec.DecodeError as exc:
+        raise InputError(f"Config file {path} is not valid TOML: {exc}") from None
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    *,
+    flag_names: dict[str, str] | None = None,
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Config, dict[str, str]]:
+    """The merged Config and where each field came from: "default", the file's path, the variable or the flag.
+
+    Each value is typed as its layer is merged, so a bad value names its source. `path` names a file that
+    must exist (`--config`); without it the default file is read if present. A flag's name is its field's
+    with dashes unless `flag_names` says otherwise (`--crf` sets three fields).
+    """
+    environ = os.environ if environ is None else environ
+    if path is not None and not path.is_file():
+        raise InputError(f"Config file not found: {path}")
+    path = path or default_config_path(environ)
+    merged: dict[str, Any] = {}
+    sources = dict.fromkeys(FIELDS, DEFAULT)
+
+    def put(name: str, value: Any, source: str, where: str) -> None:
+        try:
+            # strict=False lets environment strings ("28", "true") stand for numbers and booleans.
+            merged[name] = msgspec.convert(value, FIELDS[name], strict=False)
+        except msgspec.ValidationError:
+            raise InputError(f"{where}: expected {_expected(FIELDS[name])}, got {value!r}") from None
+        sources[name] = source
+
+    for name, value in _read_file(path).items():
+        if name not in FIELDS:
+            raise InputError(f"unknown setting {name!r} in {path}")
+        put(name, value, str(path), f"{name} in {path}")
+    for name in FIELDS:
+        variable = f"DRAPTO_{name.upper()}"
+        if variable in environ:
+            put(name, environ[variable], variable, variable)
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            flag = (flag_names or {}).get(name, "--" + name.replace("_", "-"))
+            put(name, value, flag, flag)
+    try:
+        return Config(**merged), sources
+    except SettingError as exc:
+        blamed = dict.fromkeys(sources[name] for name in exc.fields if sources[name] != DEFAULT)
+        raise InputError(f"{exc.message} (from {' and '.join(blamed)})") from None
 
 
 def load_config(
     overrides: dict[str, Any] | None = None,
     *,
+    flag_names: dict[str, str] | None = None,
     path: Path | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Config:
-    """Merge the layers and validate once; a bad value anywhere is one clear InputError."""
-    path = path or default_config_path()
-    merged: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            merged.update(msgspec.toml.decode(path.read_bytes()))
-        except msgspec.DecodeError as exc:
-            raise InputError(f"Config file {path} is not valid TOML: {exc}") from exc
-    merged.update(_from_env(dict(os.environ) if environ is None else environ))
-    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    try:
-        # strict=False lets environment strings ("28", "true") stand for numbers and booleans.
-        return msgspec.convert(merged, Config, strict=False)
-    except msgspec.ValidationError as exc:
-        raise InputError(f"Invalid setting: {exc}") from exc
+    """The merged Config alone; see `load_settings`."""
+    return load_settings(overrides, flag_names=flag_names, path=path, environ=environ)[0]
+
+
+def _toml_value(value: Any) -> str:
+    return msgspec.json.encode(value).decode()  # JSON scalars are TOML scalars
 
 
 def show_config(config: Config) -> str:
-    """The effective settings as TOML, ready to paste into a config file (JSON scalars are TOML scalars)."""
+    """The effective settings as TOML, ready to paste into a config file; unset ones as comments."""
     return "".join(
-        f"{name} = {msgspec.json.encode(value).decode()}\n"
+        f"{name} = {_toml_value(value)}\n" if value is not None else f"# {name} = (automatic)\n"
         for name, value in msgspec.structs.asdict(config).items()
-        if value is not None
     )
+
+
+def show_sources(config: Config, sources: dict[str, str], path: Path) -> str:
+    """The file read (or looked for), then each effective setting with where it came from, for `drapto config`."""
+    values = {
+        name: "(automatic)" if value is None else _toml_value(value)
+        for name, value in msgspec.structs.asdict(config).items()
+    }
+    name_width = max(map(len, values))
+    value_width = max(map(len, values.values()))
+    lines = [f"{name:<{name_width}}  {value:<{value_width}}  {sources[name]}" for name, value in values.items()]
+    return "\n".join([f"config file: {path}{'' if path.is_file() else ' (not found)'}", *lines, ""])
