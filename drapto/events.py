@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 import msgspec
+
+# Bumped when a field is removed, renamed or changes meaning (adding an optional field does not): a JSON
+# consumer checks it. The JSON Schema in docs/events.schema.json is generated from these Structs.
+SCHEMA_VERSION = 1
+SCHEMA_PATH = "docs/events.schema.json"
 
 
 class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
+    schema: int = SCHEMA_VERSION
     file: str
 
 
@@ -115,3 +123,22 @@ Event = (
     | ChunkStarted | ChunkRetry | ChunkFinished
     | FileFinished | FileSkipped | FileFailed | BatchSummary
 )  # fmt: skip
+
+
+def json_schema() -> dict:
+    """The JSON Schema of one NDJSON line: any event, with the schema version it was written under."""
+    schema = msgspec.json.schema(Event)
+    for definition in schema["$defs"].values():
+        if "schema" in definition.get("properties", {}):
+            definition["properties"]["schema"] = {"const": SCHEMA_VERSION}
+            definition["required"] = sorted({*definition.get("required", ()), "schema"})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"drapto events, schema {SCHEMA_VERSION}",
+        "description": "One line of `drapto encode --json` output (NDJSON): tagged by `event`.",
+        **schema,
+    }
+
+
+if __name__ == "__main__":  # python -m drapto.events > docs/events.schema.json
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(json_schema()), indent=2).decode() + "\n")

@@ -112,6 +112,22 @@ def ffmpeg() -> str:
     return resolve_ffmpeg()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_folders(tmp_path_factory):
+    """Run logs and the encode history go to a session folder (in-process and in every drapto child),
+    never into the user's real folders. Tests that inspect them point these variables at their own."""
+    folder = tmp_path_factory.mktemp("user-folders")
+    names = {"DRAPTO_LOG_DIR": folder / "log", "DRAPTO_HISTORY": folder / "history.jsonl"}
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: str(path) for name, path in names.items()})
+    yield folder
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def make_clip(ffmpeg, tmp_path_factory):
     """Build (once per session) the clip a spec describes; returns its path."""
@@ -164,5 +180,22 @@ def multi_scene_graph(width: int, height: int, rate: str, seconds: float) -> str
     return ";".join(parts) + ";[a][b][c]concat=n=3:v=1:a=0[out0]"
 
 
+EVENT_SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "events.schema.json"
+_validator = None
+
+
+def check_event_line(line: str) -> dict:
+    """One NDJSON line, checked against the published schema (docs/events.schema.json)."""
+    global _validator
+    if _validator is None:
+        import jsonschema
+
+        _validator = jsonschema.Draft202012Validator(json.loads(EVENT_SCHEMA.read_text()))
+    event = json.loads(line)
+    _validator.validate(event)
+    return event
+
+
 def json_events(stdout: str) -> list[dict]:
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    """Every line of a --json run: each must be an event that validates against the schema."""
+    return [check_event_line(line) for line in stdout.splitlines() if line.strip()]
