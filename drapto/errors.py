@@ -32,3 +32,7 @@ class ProcessError(DraptoError):
 
 class ValidationError(DraptoError):
     """The muxed output does not match what the source promised."""
+
+
+class SourceDamagedError(DraptoError):
+    """The source decodes to clearly less than its container declares: nothing to fix in drapto."""

@@ -28,7 +28,7 @@ from drapto import commands, events
 from drapto.config import Config
 from drapto.crop import CropAnalysis, CropDecision
 from drapto.cropdetect import analyse_crop
-from drapto.errors import DraptoError, ValidationError
+from drapto.errors import DraptoError, SourceDamagedError, ValidationError
 from drapto.executor import ChunkExecutor, LocalExecutor
 from drapto.hdr import classify
 from drapto.media import MediaInfo
@@ -40,7 +40,7 @@ from drapto.runner import run_with_progress, terminate_all
 from drapto.scenes import SceneScan
 from drapto.scenescan import scan_scenes
 from drapto.units import ChunkResults, ChunkUnit, load_result
-from drapto.validate import validate_output
+from drapto.validate import damaged_source, validate_output
 from drapto.workers import Budget, machine_budget
 
 Emit = Callable[[events.Event], None]
@@ -325,6 +325,9 @@ def _write_scenes(job: Job, emit: Emit) -> None:
         emit(events.StepProgress(file=job.source, step="scenes", seconds=seconds, fraction=fraction))
 
     scan = _scan(job, media, crop, Path(paths.workdir), progress)
+    damaged = damaged_source(scan.duration, media.duration)
+    if damaged:  # found before any chunk is encoded
+        raise SourceDamagedError(damaged)
     partial = Path(partial_name(paths.scenes))
     partial.write_bytes(msgspec.json.encode(ScanFile(version=SCENES_VERSION, crop=crop, scan=scan)))
     os.replace(partial, paths.scenes)

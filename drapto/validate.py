@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 
 from drapto import commands
-from drapto.errors import DraptoError, ValidationError
+from drapto.errors import DraptoError, SourceDamagedError, ValidationError
 from drapto.hdr import classify
 from drapto.media import MediaInfo
 from drapto.plan import CHUNK_RESULTS_NAME, Expectations
@@ -140,8 +140,24 @@ def _problems(ffmpeg: str, path: Path, media: MediaInfo, expect: Expectations) -
     return problems
 
 
+def damaged_source(decoded: float | None, declared: float | None, tolerance: float = 1.0) -> str | None:
+    """The message for a source that decodes to clearly less than its container declares (a truncated
+    download, a bad rip): that is the source's fault, and the user must hear so, not that the output is
+    short. Pure."""
+    if decoded is None or declared is None or decoded >= declared - tolerance:
+        return None
+    return (
+        f"The source is damaged: its video decodes to {decoded:.1f}s, but its container declares "
+        f"{declared:.1f}s (truncated or corrupt); drapto does not encode part of a film"
+    )
+
+
 def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
-    problems = _problems(ffmpeg, path, probe(path), expect)
+    media = probe(path)
+    damaged = damaged_source(media.duration, expect.duration, expect.duration_tolerance)
+    if damaged:  # every frame that decoded was encoded, so a short output means a short source
+        raise SourceDamagedError(damaged)
+    problems = _problems(ffmpeg, path, media, expect)
     if problems:
         raise ValidationError(
             f"Output failed validation: {'; '.join(problems)}", detail="\n".join(problems)

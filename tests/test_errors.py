@@ -84,3 +84,16 @@ def _run_with_env(env: dict[str, str], *args):
         [sys.executable, "-m", "drapto", *map(str, args)],
         capture_output=True, text=True, env={**os.environ, **env}, timeout=60,
     )  # fmt: skip
+
+
+@pytest.mark.ffmpeg
+@pytest.mark.parametrize("mode", ["--standard", "--chunked"])
+def test_a_truncated_source_is_called_damaged(clip_copy, mode, tmp_path):
+    source = clip_copy(ClipSpec(duration=6.0))
+    whole = source.read_bytes()
+    source.write_bytes(whole[: len(whole) // 2])  # the container still declares 4 s
+    half = source.read_bytes()
+    result = run_drapto("encode", source, tmp_path / "out", mode)
+    assert_clean_failure(result, "The source is damaged", code=1)
+    assert "validation" not in result.stderr
+    assert source.read_bytes() == half
