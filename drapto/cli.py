@@ -6,28 +6,27 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
 import cyclopts
 import msgspec
-import platformdirs
 from cyclopts import Parameter
 
-from drapto import __version__, events
+from drapto import __version__, events, history, runlog
 from drapto.config import Config, default_config_path, load_config, load_settings, show_config, show_sources
 from drapto.errors import DraptoError, InputError, ValidationError
 from drapto.analysis import analyse, render_text
 from drapto.cropdetect import analyse_crop
-from drapto.ffmpeg import check_capabilities, resolve_ffmpeg
+from drapto.ffmpeg import check_capabilities, resolve_ffmpeg, versions
 from drapto.graph import plan_job, ready_job, run_job
 from drapto.jobs import check_not_source, check_outside, discover, output_for
 from drapto.validate import existing_output_problems
 from drapto.plan import work_paths
 from drapto.probe import probe, require_video
-from drapto.report import make_reporter
+from drapto.report import describe, make_reporter
 from drapto.plan import EncodePlan
 from drapto.plantext import render_plan
 from drapto.units import ChunkResult, ChunkResults, load_result
@@ -152,16 +151,87 @@ class EncodeFlags:
 NO_FLAGS = EncodeFlags()
 
 
-def _log_failure(source: str, error: DraptoError) -> Path | None:
-    """The user sees one line; the argv and stderr tail go to the log file."""
+@dataclass(frozen=True)
+class LogFlags:
+    """The run log, for the commands that run ffmpeg.
+
+    Parameters
+    ----------
+    log_dir
+        Folder for this run's log file (default: $DRAPTO_LOG_DIR, else the user log folder).
+    log
+        Write the run log: every command with its exit code, duration and stderr tail (--no-log: none).
+    verbose
+        Also print each command to stderr, shell-quoted, as it starts.
+    """
+
+    log_dir: Path | None = None
+    log: bool = True
+    verbose: Annotated[bool, Parameter(name=["--verbose", "-v"])] = False
+
+
+NO_LOG = LogFlags()
+_run_argv: list[str] = []  # this run's arguments, for the run log's first lines
+
+
+def _start_log(flags: LogFlags) -> None:
+    runlog.start(_run_argv, folder=flags.log_dir, enabled=flags.log, verbose=flags.verbose)
+
+
+def _log_failure(source: str | None, error: DraptoError) -> str:
+    """The user sees one line; the detail (argv, stderr tail) goes to the run log. Returns the hint that
+    names the log, or ""."""
+    log = runlog.failure(source, error.message, error.detail)
+    return f"details in {log}" if log and error.detail else ""
+
+
+_LOGGED_EVENTS = (
+    events.FileStarted, events.CropDecided, events.ChunkFinished, events.Notice, events.FileFinished,
+    events.FileSkipped, events.BatchSummary,
+)  # fmt: skip
+
+
+def _logged(emit: Any) -> Any:
+    """`emit` that also notes each file's progress (start, crop, chunks, end) in the run log."""
+
+    def _emit(event: events.Event) -> None:
+        if isinstance(event, _LOGGED_EVENTS):
+            line = describe(event)
+            if line:
+                runlog.note(line.strip())
+        emit(event)
+
+    return _emit
+
+
+def _record_history(finished: events.FileFinished, plan: EncodePlan, ffmpeg: str, emit: Any) -> None:
+    """Append the finished file to the encode history. A history that cannot be written is a warning:
+    the encode itself has succeeded."""
     try:
-        log = platformdirs.user_log_path("drapto", ensure_exists=True) / "drapto.log"
-        with log.open("a", encoding="utf-8") as handle:
-            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            handle.write(f"{stamp} {source}: {error.message}\n{error.detail}\n\n")
-        return log
-    except OSError:
-        return None
+        ffmpeg_version, encoder_version = versions(ffmpeg)
+        record = history.HistoryRecord(
+            finished=history.now(),
+            source=finished.file,
+            output=finished.output,
+            input_bytes=finished.input_bytes,
+            output_bytes=finished.output_bytes,
+            reduction=round(history.reduction(finished.input_bytes, finished.output_bytes), 2),
+            seconds=round(finished.elapsed, 3),
+            duration=plan.expect.duration,
+            speed=round(plan.expect.duration / finished.elapsed, 3) if plan.expect.duration and finished.elapsed else None,
+            mode=finished.mode,
+            preset=plan.preset,
+            crf=plan.crf if finished.mode == "standard" else None,
+            crf_range=finished.crf_range,
+            target_vmaf=plan.target_vmaf,
+            vmaf=finished.vmaf,
+            drapto_version=__version__,
+            ffmpeg_version=ffmpeg_version,
+            encoder_version=encoder_version,
+        )
+        runlog.note(f"history: appended to {history.append(record)}")
+    except Exception as exc:  # noqa: BLE001 - nothing here may fail an encode that has finished
+        emit(events.Notice(file=finished.file, level="warning", message=f"could not write the encode history: {exc}"))
 
 
 def _existing_output(source: Path, output: Path, ffmpeg: str, emit: Any, *, force: bool) -> bool:
@@ -212,18 +282,18 @@ def _encode_one(
             workdir.parent.rmdir()  # the shared .drapto folder, once no other job uses it
         except OSError:
             pass
-    emit(
-        events.FileFinished(
-            file=str(source),
-            output=str(output),
-            input_bytes=source.stat().st_size,
-            output_bytes=output.stat().st_size,
-            elapsed=time.monotonic() - started,
-            mode=plan.mode,
-            crf_range=stats[0] if stats else None,
-            vmaf=stats[1] if stats else None,
-        )
+    finished = events.FileFinished(
+        file=str(source),
+        output=str(output),
+        input_bytes=source.stat().st_size,
+        output_bytes=output.stat().st_size,
+        elapsed=time.monotonic() - started,
+        mode=plan.mode,
+        crf_range=stats[0] if stats else None,
+        vmaf=stats[1] if stats else None,
     )
+    emit(finished)
+    _record_history(finished, plan, ffmpeg, emit)
     return "done", output.stat().st_size
 
 
@@ -260,6 +330,7 @@ def encode(
     *,
     flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
     config_file: ConfigFile = None,
+    log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
     keep: bool | None = None,
     json: bool = False,
     recursive: bool = False,
@@ -283,7 +354,8 @@ def encode(
         Re-encode files whose output already exists, replacing it once the new one validates (without
         it, an output that validates is skipped and one that does not is reported and left alone).
     """
-    emit = make_reporter(json)
+    _start_log(log_flags)
+    emit = _logged(make_reporter(json))
     config = flags.config(keep, config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     # Absolute paths: a file named "-x.mkv" must never reach ffmpeg looking like an option.
@@ -305,8 +377,7 @@ def encode(
             claimed[target] = source
             status, size = _encode_one(source, target, config, ffmpeg, emit, force=force)
         except DraptoError as error:
-            log = _log_failure(str(source), error)
-            detail = f"details in {log}" if log and error.detail else ""
+            detail = _log_failure(str(source), error)
             emit(events.FileFailed(file=str(source), message=error.message, detail=detail))
             counts["failed"] += 1
             failure_codes.append(error.exit_code)
@@ -340,11 +411,13 @@ def plan(
     *,
     flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
     config_file: ConfigFile = None,
+    log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
 ) -> int:
     """Print every command `drapto encode` would run for INPUT, shell-quoted, in order, and in chunked mode
     the chunk table (with the CRF and VMAF of chunks an earlier run finished). Encodes and writes
     nothing; MediaInfo, the crop samples and the scene scan (unless an earlier run saved it) read the
     source."""
+    _start_log(log_flags)
     config = flags.config(path=config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     input, output = input.absolute(), output.absolute()
@@ -357,7 +430,14 @@ def plan(
 
 
 @app.command
-def analyze(input: Path, *, crop: str | None = None, json: bool = False, config_file: ConfigFile = None) -> int:
+def analyze(
+    input: Path,
+    *,
+    crop: str | None = None,
+    json: bool = False,
+    config_file: ConfigFile = None,
+    log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
+) -> int:
     """Show what drapto sees in INPUT (a file or a folder): container, duration, resolution class, HDR and
     Dolby Vision, the crop decision with its candidates, audio streams with their planned Opus bitrates,
     subtitles and chapters. Writes nothing.
@@ -371,6 +451,7 @@ def analyze(input: Path, *, crop: str | None = None, json: bool = False, config_
     json
         One JSON object per file instead of text.
     """
+    _start_log(log_flags)
     config = load_config({"crop": crop}, path=config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     check_capabilities(ffmpeg, {"filters": {"cropdetect"}} if config.crop == "auto" else {})
@@ -402,23 +483,68 @@ def config_command(*, show: bool = True, toml: bool = False, config_file: Config
     return EXIT_OK
 
 
+@app.command(name="history")
+def history_command(*, json: bool = False) -> int:
+    """List every finished encode (history.jsonl in the user data folder, or $DRAPTO_HISTORY): date, source,
+    sizes, reduction, time, speed, mode and CRF/VMAF, then the totals.
+
+    Parameters
+    ----------
+    json
+        Print the records as JSON lines, and nothing else.
+    """
+    path = history.history_path()
+    try:
+        records = history.read(path)
+    except OSError as exc:
+        raise InputError(f"Cannot read the encode history {path}: {exc}") from exc
+    if json:
+        for record in records:
+            print(msgspec.json.encode(record).decode())
+    elif not records:
+        print(f"No finished encodes yet (the history is kept in {path}).")
+    elif sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(history.render_rich(records))
+    else:
+        print(history.render_plain(records), end="")
+    return EXIT_OK
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: every DraptoError is one line on stderr and an exit code, never a traceback."""
+    global _run_argv
     signal.signal(signal.SIGTERM, _interrupt)
+    _run_argv = list(argv if argv is not None else sys.argv[1:])
+    code = EXIT_FAILED
     try:
-        result = app(argv if argv is not None else sys.argv[1:], exit_on_error=False, result_action="return_value")
+        code = _main(_run_argv)
+    finally:
+        runlog.finish(code)  # the run log's last line
+    return code
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        result = app(argv, exit_on_error=False, result_action="return_value")
     except cyclopts.CycloptsError:
         return EXIT_USAGE  # cyclopts has already printed what was wrong
     except DraptoError as error:
-        print(f"drapto: {error.message}", file=sys.stderr)
+        hint = _log_failure(None, error)
+        print(f"drapto: {error.message}" + (f" ({hint})" if hint else ""), file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
+        runlog.note("interrupted")
         print("drapto: interrupted; run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: its traceback goes to the run log too
+        runlog.failure(None, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        raise
     return result if isinstance(result, int) else EXIT_OK
 
 

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from drapto import commands
-from drapto.errors import DependencyError
+from drapto.errors import DependencyError, DraptoError
 from drapto.runner import run_capture
 
 FFMPEG_ENV = "DRAPTO_FFMPEG"
@@ -56,6 +56,20 @@ def capabilities(ffmpeg: str) -> dict[str, frozenset[str]]:
 def encoder_has_option(ffmpeg: str, encoder: str, option: str) -> bool:
     help_text = run_capture(commands.encoder_help_argv(ffmpeg, encoder), check=False).stdout.decode(errors="replace")
     return re.search(rf"^\s*-{re.escape(option)}\s", help_text, flags=re.M) is not None
+
+
+@cache
+def versions(ffmpeg: str) -> tuple[str | None, str | None]:
+    """(ffmpeg's version, SVT-AV1's library version), e.g. ("n7.1", "v2.3.0"); None where not found. Asked
+    once per ffmpeg per process, for the encode history; never raises."""
+    try:
+        line = run_capture(commands.ffmpeg_version_argv(ffmpeg), check=False).stdout.decode(errors="replace")
+        banner = run_capture(commands.encoder_version_argv(ffmpeg), check=False, env={"SVT_LOG": "3"})
+    except DraptoError:
+        return None, None
+    ffmpeg_version = re.search(r"^ffmpeg version (\S+)", line, flags=re.M)
+    svt = re.search(r"SVT-AV1 Encoder Lib (\S+)", (banner.stderr + banner.stdout).decode(errors="replace"))
+    return (ffmpeg_version[1] if ffmpeg_version else None), (svt[1] if svt else None)
 
 
 def check_capabilities(ffmpeg: str, needed: dict[str, set[str]]) -> None:

@@ -72,7 +72,7 @@ def describe(event: events.Event) -> str | None:
         case events.FileSkipped():
             return f"{event.file}: skipped, {event.reason}"
         case events.FileFailed():
-            return f"{event.file}: FAILED: {event.message}"
+            return f"{event.file}: FAILED: {event.message}" + (f" ({event.detail})" if event.detail else "")
         case events.BatchSummary():
             return (
                 f"{event.succeeded} encoded, {event.failed} failed, {event.skipped} skipped; "

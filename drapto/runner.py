@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 import anyio
 from anyio.streams.text import TextReceiveStream
 
+from drapto import runlog
 from drapto.errors import DependencyError, ProcessError
 
 STDERR_TAIL_LINES = 40
@@ -63,6 +65,17 @@ def terminate_all() -> None:
             pass
 
 
+def _why(exc: BaseException) -> str:
+    """Why a command has no exit code, for the run log."""
+    if isinstance(exc, FileNotFoundError):
+        return "not found"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+        return "interrupted"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def process_failure(argv: Sequence[str], returncode: int, stderr: str) -> ProcessError:
     tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
     name = os.path.basename(argv[0])
@@ -73,18 +86,27 @@ def process_failure(argv: Sequence[str], returncode: int, stderr: str) -> Proces
     )
 
 
-def run_capture(argv: Sequence[str], *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    """Run a short command to completion and keep its output."""
+def run_capture(
+    argv: Sequence[str], *, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a short command to completion and keep its output (`env` adds or replaces variables)."""
 
     async def _run() -> subprocess.CompletedProcess[bytes]:
-        return await anyio.run_process(spawn_argv(argv), check=False, env=_env(), stdin=subprocess.DEVNULL)
+        return await anyio.run_process(
+            spawn_argv(argv), check=False, env={**_env(), **(env or {})}, stdin=subprocess.DEVNULL
+        )
 
+    logged = runlog.command(argv)
     try:
         result = anyio.run(_run)
-    except FileNotFoundError as exc:
-        raise DependencyError(f"Cannot run {argv[0]}: not found") from exc
-    except PermissionError as exc:
-        raise DependencyError(f"Cannot run {argv[0]}: permission denied") from exc
+    except BaseException as exc:
+        logged.finished(None, note=_why(exc))
+        if isinstance(exc, FileNotFoundError):
+            raise DependencyError(f"Cannot run {argv[0]}: not found") from exc
+        if isinstance(exc, PermissionError):
+            raise DependencyError(f"Cannot run {argv[0]}: permission denied") from exc
+        raise
+    logged.finished(result.returncode, result.stderr.decode(errors="replace"))
     if check and result.returncode != 0:
         raise process_failure(argv, result.returncode, result.stderr.decode(errors="replace"))
     return result
@@ -102,7 +124,14 @@ def run_concurrently(
     async def _one(limiter: anyio.CapacityLimiter, index: int, argv: Sequence[str]) -> None:
         nonlocal done
         async with limiter:
-            results[index] = await anyio.run_process(spawn_argv(argv), check=False, env=_env(), stdin=subprocess.DEVNULL)
+            logged = runlog.command(argv)
+            try:
+                result = await anyio.run_process(spawn_argv(argv), check=False, env=_env(), stdin=subprocess.DEVNULL)
+            except BaseException as exc:
+                logged.finished(None, note=_why(exc))
+                raise
+            logged.finished(result.returncode, result.stderr.decode(errors="replace"))
+            results[index] = result
         done += 1
         if on_done is not None:
             on_done(done)
@@ -172,9 +201,14 @@ def run_with_progress(
             with _live_lock:
                 _live_pids.discard(process.pid)
 
+    logged = runlog.command(argv, cwd)
     try:
         returncode = anyio.run(_run)
-    except FileNotFoundError as exc:
-        raise DependencyError(f"Cannot run {argv[0]}: not found") from exc
+    except BaseException as exc:
+        logged.finished(None, "\n".join(stderr_tail), note=_why(exc))
+        if isinstance(exc, FileNotFoundError):
+            raise DependencyError(f"Cannot run {argv[0]}: not found") from exc
+        raise
+    logged.finished(returncode, "\n".join(stderr_tail))
     if returncode != 0:
         raise process_failure(argv, returncode, "\n".join(stderr_tail))
