@@ -128,22 +128,6 @@ def user_folders(tmp_path_factory):
             os.environ[name] = value
 
 
-@pytest.fixture(scope="session", autouse=True)
-def user_folders(tmp_path_factory):
-    """Run logs and the encode history go to a session folder (in-process and in every drapto child),
-    never into the user's real folders. Tests that inspect them point these variables at their own."""
-    folder = tmp_path_factory.mktemp("user-folders")
-    names = {"DRAPTO_LOG_DIR": folder / "log", "DRAPTO_HISTORY": folder / "history.jsonl"}
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update({name: str(path) for name, path in names.items()})
-    yield folder
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
 @pytest.fixture(scope="session")
 def make_clip(ffmpeg, tmp_path_factory):
     """Build (once per session) the clip a spec describes; returns its path."""
