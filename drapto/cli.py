@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +22,7 @@ from drapto.analysis import analyse, render_text
 from drapto.cropdetect import analyse_crop
 from drapto.ffmpeg import check_capabilities, resolve_ffmpeg, versions
 from drapto.graph import plan_job, ready_job, run_job
-from drapto.jobs import check_not_source, check_outside, discover, output_for
+from drapto.jobs import check_not_source, check_output_folder, check_outside, discover, output_for
 from drapto.validate import existing_output_problems
 from drapto.plan import work_paths
 from drapto.probe import probe, require_video
@@ -30,6 +30,7 @@ from drapto.report import describe, make_reporter
 from drapto.plan import EncodePlan
 from drapto.plantext import render_plan
 from drapto.units import ChunkResult, ChunkResults, load_result
+from drapto.watch import watch_folder
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -323,6 +324,61 @@ def chunk_stats(path: str) -> tuple[tuple[float, float], tuple[float, float, flo
     return (min(crfs), max(crfs)), (min(scores), sum(scores) / len(scores), max(scores))
 
 
+@dataclass
+class Batch:
+    """The per-file loop of `encode` and `watch`: each source goes to its output (`root`: its subfolders
+    under it mirrored under `output`); a file that fails is reported and counted, and the batch goes on."""
+
+    output: Path
+    config: Config
+    ffmpeg: str
+    emit: Any
+    batch: bool
+    root: Path | None = None
+    force: bool = False
+    claimed: dict[Path, Path] = field(default_factory=dict)  # output → the source that writes it
+    counts: dict[str, int] = field(default_factory=lambda: {"done": 0, "skipped": 0, "failed": 0})
+    failure_codes: list[int] = field(default_factory=list)
+    in_bytes: int = 0
+    out_bytes: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def encode(self, source: Path) -> None:
+        target = output_for(source, self.output, batch=self.batch, root=self.root)
+        try:
+            if target in self.claimed:
+                raise InputError(f"{source.name} would write {target}, which {self.claimed[target].name} writes; rename one")
+            self.claimed[target] = source
+            status, size = _encode_one(source, target, self.config, self.ffmpeg, self.emit, force=self.force)
+        except DraptoError as error:
+            detail = _log_failure(str(source), error)
+            self.emit(events.FileFailed(file=str(source), message=error.message, detail=detail))
+            self.counts["failed"] += 1
+            self.failure_codes.append(error.exit_code)
+            return
+        self.counts[status] += 1
+        if status == "done":
+            self.in_bytes += source.stat().st_size
+            self.out_bytes += size
+
+    def summary(self, input: Path) -> events.BatchSummary:
+        return events.BatchSummary(
+            file=str(input),
+            succeeded=self.counts["done"],
+            failed=self.counts["failed"],
+            skipped=self.counts["skipped"],
+            input_bytes=self.in_bytes,
+            output_bytes=self.out_bytes,
+            elapsed=time.monotonic() - self.started,
+        )
+
+    def exit_code(self) -> int:
+        if not self.failure_codes:
+            return EXIT_OK
+        only_bad_input = all(code == EXIT_USAGE for code in self.failure_codes) and not self.counts["done"] + self.counts["skipped"]
+        return EXIT_USAGE if only_bad_input else EXIT_FAILED
+
+
 @app.command
 def encode(
     input: Path,
@@ -364,44 +420,61 @@ def encode(
     batch = input.is_dir()
     if batch and recursive:
         check_outside(input, output)
-    claimed: dict[Path, Path] = {}  # output → the source that writes it
-    counts = {"done": 0, "skipped": 0, "failed": 0}
-    failure_codes: list[int] = []
-    in_bytes = out_bytes = 0
-    started = time.monotonic()
+    run = Batch(output, config, ffmpeg, emit, batch=batch, root=input if recursive and batch else None, force=force)
     for source in sources:
-        target = output_for(source, output, batch=batch, root=input if recursive and batch else None)
-        try:
-            if target in claimed:
-                raise InputError(f"{source.name} would write {target}, which {claimed[target].name} writes; rename one")
-            claimed[target] = source
-            status, size = _encode_one(source, target, config, ffmpeg, emit, force=force)
-        except DraptoError as error:
-            detail = _log_failure(str(source), error)
-            emit(events.FileFailed(file=str(source), message=error.message, detail=detail))
-            counts["failed"] += 1
-            failure_codes.append(error.exit_code)
-            continue
-        counts[status] += 1
-        if status == "done":
-            in_bytes += source.stat().st_size
-            out_bytes += size
+        run.encode(source)
     if batch:
-        emit(
-            events.BatchSummary(
-                file=str(input),
-                succeeded=counts["done"],
-                failed=counts["failed"],
-                skipped=counts["skipped"],
-                input_bytes=in_bytes,
-                output_bytes=out_bytes,
-                elapsed=time.monotonic() - started,
-            )
-        )
-    if not failure_codes:
-        return EXIT_OK
-    only_bad_input = all(code == EXIT_USAGE for code in failure_codes) and not counts["done"] + counts["skipped"]
-    return EXIT_USAGE if only_bad_input else EXIT_FAILED
+        emit(run.summary(input))
+    return run.exit_code()
+
+
+@app.command
+def watch(
+    input: Path,
+    output: Path,
+    *,
+    flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
+    config_file: ConfigFile = None,
+    log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
+    keep: bool | None = None,
+    json: bool = False,
+    settle: float = 10.0,
+) -> int:
+    """Encode every video file in INPUT and its subfolders into OUTPUT, mirroring the subfolders (as
+    `encode --recursive` does), then every file that appears later, once it is complete; until Ctrl-C.
+
+    Parameters
+    ----------
+    input
+        The folder to watch.
+    output
+        Output folder (created if missing); not inside INPUT.
+    keep
+        Keep the work folders (OUTPUT/.drapto/STEM) after success.
+    json
+        Print events as JSON lines instead of text.
+    settle
+        Seconds a file's size and modification time must stay the same before it is encoded, so a file
+        still being copied is left alone.
+    """
+    _start_log(log_flags)
+    emit = _logged(make_reporter(json))
+    config = flags.config(keep, config_file)
+    ffmpeg = resolve_ffmpeg(config.ffmpeg)
+    input, output = input.absolute(), output.absolute()
+    if not input.is_dir():
+        raise InputError(f"drapto watch needs a folder: {input} is a file" if input.exists() else f"Input not found: {input}")
+    if settle < 0:
+        raise InputError(f"--settle takes seconds (0 or more), got {settle:g}")
+    check_output_folder(output)
+    check_outside(input, output)
+    run = Batch(output, config, ffmpeg, emit, batch=True, root=input)
+    emit(events.Notice(file=str(input), level="info", message=f"watching {input} for new files; Ctrl-C stops"))
+    try:
+        watch_folder(input, settle, run.encode)
+    finally:
+        emit(run.summary(input))  # what this session did, also when Ctrl-C ends it
+    return run.exit_code()
 
 
 @app.command

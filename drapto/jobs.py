@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from drapto.errors import InputError
@@ -13,7 +13,7 @@ VIDEO_EXTENSIONS = frozenset(
 )
 
 
-def _is_video(path: Path) -> bool:
+def is_video(path: Path) -> bool:
     return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in VIDEO_EXTENSIONS
 
 
@@ -23,17 +23,27 @@ def _walk(folder: Path) -> Iterator[Path]:
         yield from (Path(root) / name for name in names)
 
 
+def by_path(paths: Iterable[Path]) -> list[Path]:
+    """Paths in the order a batch takes them: by path, case-insensitively."""
+    return sorted(paths, key=lambda p: [part.lower() for part in p.parts])
+
+
+def video_files(folder: Path, *, recursive: bool = False) -> list[Path]:
+    """The video files of `folder` (no dotfiles), sorted; `recursive` also walks its subfolders (skipping
+    dot-folders such as drapto's own `.drapto` work folders). May be empty."""
+    candidates = _walk(folder) if recursive else folder.iterdir()
+    return by_path(p for p in candidates if is_video(p))
+
+
 def discover(input_path: Path, *, recursive: bool = False) -> list[Path]:
-    """A file is taken as given; a folder gives its video files (no dotfiles), sorted; `recursive` also
-    walks its subfolders (skipping dot-folders such as drapto's own `.drapto` work folders)."""
+    """A file is taken as given; a folder gives its video files (see `video_files`), at least one."""
     if not input_path.exists():
         raise InputError(f"Input not found: {input_path}")
     if input_path.is_file():
         return [input_path]
     if not os.access(input_path, os.R_OK | os.X_OK):
         raise InputError(f"Cannot read folder {input_path}")
-    candidates = _walk(input_path) if recursive else input_path.iterdir()
-    found = sorted((p for p in candidates if _is_video(p)), key=lambda p: [part.lower() for part in p.relative_to(input_path).parts])
+    found = video_files(input_path, recursive=recursive)
     if not found:
         where = f"{input_path} or its subfolders" if recursive else str(input_path)
         raise InputError(f"No video files in {where} (looked for {', '.join(sorted(VIDEO_EXTENSIONS))})")
@@ -45,10 +55,15 @@ def output_for(source: Path, output: Path, *, batch: bool, root: Path | None = N
     (a recursive batch) the source's subfolders under `root` are mirrored under the output folder."""
     if output.suffix.lower() == ".mkv" and not batch:
         return output
-    if output.suffix.lower() == ".mkv":
-        raise InputError(f"{output} names a file, but the input is a folder: give an output folder")
+    check_output_folder(output)
     folder = output / source.parent.relative_to(root) if root is not None else output
     return folder / f"{source.stem}.mkv"
+
+
+def check_output_folder(output: Path) -> None:
+    """A folder input needs an output folder, not a .mkv file name."""
+    if output.suffix.lower() == ".mkv":
+        raise InputError(f"{output} names a file, but the input is a folder: give an output folder")
 
 
 def check_outside(input_folder: Path, output: Path) -> None:
