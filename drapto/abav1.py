@@ -228,7 +228,7 @@ def run_abav1_unit(
     result = ChunkResult(
         index=chunk.index, start=chunk.start, end=chunk.end, start_time=chunk.start_time, end_time=chunk.end_time,
         crf=record.crf, predicted_vmaf=None, vmaf=vmaf, in_band=unit.search.in_band(vmaf), bytes=record.bytes,
-        seconds=round(all_seconds, 3), tries=(record,), worker=worker,
+        seconds=round(all_seconds, 3), tries=(record,), worker=worker, cut=chunk.cut,
     )  # fmt: skip
     _write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
     return result

@@ -163,7 +163,7 @@ def run_chunk_unit(
         crf=record.crf, predicted_vmaf=_rounded(predicted.get(record.crf)), vmaf=record.vmaf,
         in_band=unit.search.in_band(record.vmaf), bytes=record.bytes,
         seconds=round(sum(r.seconds for r in (*probes, *records)), 3), tries=tuple(records), probes=tuple(probes),
-        worker=worker,
+        worker=worker, cut=chunk.cut,
     )  # fmt: skip
     Path(unit.result).parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))

@@ -235,6 +235,19 @@ def _record_history(finished: events.FileFinished, plan: EncodePlan, ffmpeg: str
         emit(events.Notice(file=finished.file, level="warning", message=f"could not write the encode history: {exc}"))
 
 
+def _write_report(source: Path, output: Path, plan: EncodePlan, ffmpeg: str, emit: Any) -> None:
+    """`encode --report`: the finished file's report page beside it. A report that cannot be made is a
+    warning: the encode itself has succeeded."""
+    try:
+        from drapto.reportrun import make_report, report_path, write_report
+
+        data = make_report(ffmpeg, output, source=source, crop=plan.crop or "")
+        page = write_report(data, report_path(output))
+        emit(events.Notice(file=str(source), level="info", message=f"report: {page}"))
+    except Exception as exc:  # noqa: BLE001 - nothing here may fail an encode that has finished
+        emit(events.Notice(file=str(source), level="warning", message=f"could not write the report: {exc}"))
+
+
 def _existing_output(source: Path, output: Path, ffmpeg: str, emit: Any, *, force: bool) -> bool:
     """True when `output` is already a finished encode of `source` (skip it). An existing output that does
     not validate is left alone, unless `force`: then it is re-encoded, and replaced only once the new
@@ -252,7 +265,8 @@ def _existing_output(source: Path, output: Path, ffmpeg: str, emit: Any, *, forc
 
 
 def _encode_one(
-    source: Path, output: Path, config: Config, ffmpeg: str, emit: Any, *, force: bool = False
+    source: Path, output: Path, config: Config, ffmpeg: str, emit: Any, *, force: bool = False,
+    report: bool = False,
 ) -> tuple[str, int]:
     """Encode one file; returns ("done"|"skipped", output size)."""
     check_not_source(source, output)
@@ -295,6 +309,8 @@ def _encode_one(
     )
     emit(finished)
     _record_history(finished, plan, ffmpeg, emit)
+    if report:
+        _write_report(source, output, plan, ffmpeg, emit)
     return "done", output.stat().st_size
 
 
@@ -336,6 +352,7 @@ class Batch:
     batch: bool
     root: Path | None = None
     force: bool = False
+    report: bool = False  # write each finished file's report page beside it
     claimed: dict[Path, Path] = field(default_factory=dict)  # output → the source that writes it
     counts: dict[str, int] = field(default_factory=lambda: {"done": 0, "skipped": 0, "failed": 0})
     failure_codes: list[int] = field(default_factory=list)
@@ -349,7 +366,9 @@ class Batch:
             if target in self.claimed:
                 raise InputError(f"{source.name} would write {target}, which {self.claimed[target].name} writes; rename one")
             self.claimed[target] = source
-            status, size = _encode_one(source, target, self.config, self.ffmpeg, self.emit, force=self.force)
+            status, size = _encode_one(
+                source, target, self.config, self.ffmpeg, self.emit, force=self.force, report=self.report
+            )
         except DraptoError as error:
             detail = _log_failure(str(source), error)
             self.emit(events.FileFailed(file=str(source), message=error.message, detail=detail))
@@ -391,6 +410,7 @@ def encode(
     json: bool = False,
     recursive: bool = False,
     force: bool = False,
+    report: bool = False,
 ) -> int:
     """Encode INPUT (a file or a folder of films) into OUTPUT (a folder, or a .mkv file for one input).
 
@@ -409,6 +429,8 @@ def encode(
     force
         Re-encode files whose output already exists, replacing it once the new one validates (without
         it, an output that validates is skipped and one that does not is reported and left alone).
+    report
+        Write each finished file's report page (OUTPUT.report.html, as `drapto report` does) beside it.
     """
     _start_log(log_flags)
     emit = _logged(make_reporter(json))
@@ -420,7 +442,10 @@ def encode(
     batch = input.is_dir()
     if batch and recursive:
         check_outside(input, output)
-    run = Batch(output, config, ffmpeg, emit, batch=batch, root=input if recursive and batch else None, force=force)
+    run = Batch(
+        output, config, ffmpeg, emit, batch=batch, root=input if recursive and batch else None, force=force,
+        report=report,
+    )
     for source in sources:
         run.encode(source)
     if batch:
@@ -582,6 +607,58 @@ def history_command(*, json: bool = False) -> int:
         Console().print(history.render_rich(records))
     else:
         print(history.render_plain(records), end="")
+    return EXIT_OK
+
+
+@app.command(name="report")
+def report_command(
+    output: Path,
+    *,
+    open_page: Annotated[bool, Parameter(name="--open")] = False,
+    json: bool = False,
+    vmaf: bool = False,
+    source: Path | None = None,
+    config_file: ConfigFile = None,
+    log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
+) -> int:
+    """Write a report of what the encode of OUTPUT did (OUTPUT.report.html beside it, one self-contained
+    page) and print its path: sizes, mode, target, time and speed; in chunked mode a timeline of every
+    chunk's CRF, VMAF and bitrate, a VMAF histogram and the chunk table.
+
+    Parameters
+    ----------
+    output
+        A .mkv file drapto made.
+    open_page
+        Open the page in the web browser.
+    json
+        Print the report's data as JSON instead, and write no page.
+    vmaf
+        Also score the whole file against its source, every frame (slow), for a per-frame VMAF curve
+        and its 1 % low.
+    source
+        The source, when the report cannot find it (the history and the attached results name it).
+    """
+    _start_log(log_flags)
+    from drapto.reportrun import make_report, report_path, write_report
+
+    config = load_config({}, path=config_file)
+    ffmpeg = resolve_ffmpeg(config.ffmpeg)
+    output = output.absolute()
+    if not output.is_file():
+        raise InputError(f"Input not found: {output}" if not output.exists() else f"Input is not a file: {output}")
+    if vmaf:
+        print(f"drapto: scoring every frame of {output.name} against its source (slow)", file=sys.stderr, flush=True)
+    data = make_report(ffmpeg, output, source=source.absolute() if source else None, vmaf=vmaf)
+    if json:
+        print(msgspec.json.encode(data).decode(), flush=True)
+        return EXIT_OK
+    page = write_report(data, report_path(output))
+    print(page, flush=True)
+    if open_page:
+        import webbrowser
+
+        webbrowser.open(page.as_uri())
     return EXIT_OK
 
 

@@ -66,6 +66,7 @@ class ChunkResult(msgspec.Struct, frozen=True, kw_only=True):
     tries: tuple[TryRecord, ...]  # full encodes of the chunk, in the order made
     probes: tuple[TryRecord, ...] = ()  # window probes that aimed the first full encode
     worker: str = ""
+    cut: str | None = None  # why the chunk starts where it does: start, scene or split (None: not recorded)
 
 
 class ChunkResults(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +76,9 @@ class ChunkResults(msgspec.Struct, frozen=True, kw_only=True):
     target_vmaf: float
     frames: int
     chunks: tuple[ChunkResult, ...]
+    # Optional, for a report made from the output alone (None: not recorded by the encode that made it)
+    source: str | None = None  # the source's path
+    crop: str | None = None  # the crop the encode applied, W:H:X:Y ("" for none)
 
 
 def load_result(path: str) -> ChunkResult:
