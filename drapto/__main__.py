@@ -1,7 +1,5 @@
 """`python -m drapto` is the `drapto` command."""
 
-import sys
+from drapto.cli import program
 
-from drapto.cli import main
-
-sys.exit(main())
+program()

@@ -25,7 +25,7 @@ import msgspec
 
 from drapto import commands
 from drapto.errors import DependencyError, ProcessError
-from drapto.runner import run_capture, run_with_progress
+from drapto.runner import Progress, run_capture, run_with_progress
 from drapto.units import ChunkResult, ChunkUnit, TryRecord
 from drapto.validate import count_frames
 from drapto.vmaf import Scoring, frame_scores, libvmaf_filter, pool_scores, side_filter
@@ -146,11 +146,11 @@ def _check_frames(unit: ChunkUnit, path: Path) -> None:
         )
 
 
-def _score(unit: ChunkUnit, path: Path, on_seconds: Callable[[float], None] | None) -> tuple[float, int]:
+def _score(unit: ChunkUnit, path: Path, on_progress: Callable[[Progress], None] | None) -> tuple[float, int]:
     """The encode's VMAF over the whole chunk, pooled as the unit says, and how many frames were scored."""
     folder = Path(unit.folder)
     (folder / SCORE_LOG).unlink(missing_ok=True)
-    run_with_progress(score_argv(unit, path.name), on_seconds, cwd=str(folder))
+    run_with_progress(score_argv(unit, path.name), on_progress, cwd=str(folder))
     scores = frame_scores((folder / SCORE_LOG).read_bytes())
     return round(pool_scores(scores, unit.scoring.pool), 4), len(scores)
 
@@ -202,7 +202,7 @@ def _keep(encoded: Path, target: Path) -> None:
 
 def run_abav1_unit(
     unit: ChunkUnit,
-    on_seconds: Callable[[float], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
     on_try: Callable[[float, int], None] | None = None,
     worker: str = "local",
 ) -> ChunkResult:
@@ -213,12 +213,12 @@ def run_abav1_unit(
     folder.mkdir(parents=True, exist_ok=True)
     cut = folder / CUT_NAME
     try:
-        run_with_progress(cut_argv(unit, CUT_NAME), on_seconds, cwd=str(folder))
+        run_with_progress(cut_argv(unit, CUT_NAME), on_progress, cwd=str(folder))
         attempt, encoded, seconds, all_seconds = _auto_encode(unit, ab_av1, on_try)
     finally:
         cut.unlink(missing_ok=True)
     _check_frames(unit, encoded)
-    vmaf, frames_scored = _score(unit, encoded, on_seconds)
+    vmaf, frames_scored = _score(unit, encoded, on_progress)
     record = TryRecord(
         key=attempt_key(unit, attempt), crf=_read_crf(unit, encoded), vmaf=vmaf, frames_scored=frames_scored,
         bytes=encoded.stat().st_size, seconds=round(seconds, 3),

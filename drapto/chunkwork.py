@@ -18,7 +18,7 @@ from pathlib import Path
 import msgspec
 
 from drapto.errors import ProcessError
-from drapto.runner import run_with_progress
+from drapto.runner import Progress, run_with_progress
 from drapto.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe, predict_vmaf
 from drapto.units import ChunkResult, ChunkUnit, TryRecord
 from drapto.validate import count_frames
@@ -75,7 +75,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def run_try(unit: ChunkUnit, crf: float, on_seconds: Callable[[float], None] | None = None) -> TryRecord:
+def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None] | None = None) -> TryRecord:
     """Encode and score the chunk at `crf`, or reuse the cached try with the same key."""
     folder = Path(unit.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,7 @@ def run_try(unit: ChunkUnit, crf: float, on_seconds: Callable[[float], None] | N
     partial.unlink(missing_ok=True)  # a fresh file, never one a killed run's encoder still holds
     log.unlink(missing_ok=True)
     started = time.monotonic()
-    run_with_progress(try_argv(unit, crf, partial.name), on_seconds, cwd=str(folder))
+    run_with_progress(try_argv(unit, crf, partial.name), on_progress, cwd=str(folder))
     seconds = time.monotonic() - started
     frames = count_frames(unit.ffmpeg, str(partial))
     if frames != unit.chunk.frames:
@@ -120,7 +120,7 @@ def _trial(record: TryRecord) -> Trial:
 
 def run_chunk_unit(
     unit: ChunkUnit,
-    on_seconds: Callable[[float], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
     on_try: TryStarted | None = None,
     worker: str = "local",
 ) -> ChunkResult:
@@ -143,7 +143,7 @@ def run_chunk_unit(
             on_try(crf, len(records) + 1)
         known = records or probes
         predicted[crf] = predict_vmaf([_trial(r) for r in known], crf, slope) if known else unit.predicted_vmaf
-        records.append(run_try(unit, crf, on_seconds))
+        records.append(run_try(unit, crf, on_progress))
         crf = next_crf([_trial(r) for r in records], unit.search, slope)
     kept = choose([Trial(crf=r.crf, vmaf=r.vmaf, bytes=r.bytes) for r in records], unit.search)
     record = next(r for r in records if r.crf == kept.crf)
@@ -172,15 +172,15 @@ def run_chunk_unit(
 
 def run_unit(
     unit: ChunkUnit,
-    on_seconds: Callable[[float], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
     on_try: TryStarted | None = None,
     worker: str = "local",
 ) -> ChunkResult:
     """Run the unit with the search engine it names, so executors need not know the engines."""
     if unit.engine == "builtin":
-        return run_chunk_unit(unit, on_seconds, on_try, worker)
+        return run_chunk_unit(unit, on_progress, on_try, worker)
     if unit.engine == "ab-av1":
         from drapto.abav1 import run_abav1_unit
 
-        return run_abav1_unit(unit, on_seconds, on_try, worker)
+        return run_abav1_unit(unit, on_progress, on_try, worker)
     raise ValueError(f"unknown search engine {unit.engine!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sys
@@ -26,6 +27,7 @@ from drapto.jobs import check_not_source, check_output_folder, check_outside, di
 from drapto.validate import existing_output_problems
 from drapto.plan import work_paths
 from drapto.probe import probe, require_video
+from drapto.runner import set_responsive, terminate_all
 from drapto.report import describe, make_reporter
 from drapto.plan import EncodePlan
 from drapto.plantext import render_plan
@@ -265,7 +267,14 @@ def _existing_output(source: Path, output: Path, ffmpeg: str, emit: Any, *, forc
 
 
 def _encode_one(
-    source: Path, output: Path, config: Config, ffmpeg: str, emit: Any, *, force: bool = False,
+    source: Path,
+    output: Path,
+    config: Config,
+    ffmpeg: str,
+    emit: Any,
+    *,
+    force: bool = False,
+    position: tuple[int, int] | None = None,
     report: bool = False,
 ) -> tuple[str, int]:
     """Encode one file; returns ("done"|"skipped", output size)."""
@@ -284,6 +293,9 @@ def _encode_one(
             steps=tuple(step.name for step in plan.steps),
             mode=plan.mode,
             target_vmaf=plan.target_vmaf,
+            index=position[0] if position else None,
+            count=position[1] if position else None,
+            duration=plan.expect.duration,
         )
     )
     for notice in plan.notices:
@@ -360,14 +372,16 @@ class Batch:
     out_bytes: int = 0
     started: float = field(default_factory=time.monotonic)
 
-    def encode(self, source: Path) -> None:
+    def encode(self, source: Path, position: tuple[int, int] | None = None) -> None:
+        """Encode one source; `position` is (its number, of how many) when the batch's size is known."""
         target = output_for(source, self.output, batch=self.batch, root=self.root)
         try:
             if target in self.claimed:
                 raise InputError(f"{source.name} would write {target}, which {self.claimed[target].name} writes; rename one")
             self.claimed[target] = source
             status, size = _encode_one(
-                source, target, self.config, self.ffmpeg, self.emit, force=self.force, report=self.report
+                source, target, self.config, self.ffmpeg, self.emit, force=self.force, position=position,
+                report=self.report,
             )
         except DraptoError as error:
             detail = _log_failure(str(source), error)
@@ -408,6 +422,8 @@ def encode(
     log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
     keep: bool | None = None,
     json: bool = False,
+    quiet: Annotated[bool, Parameter(name=["--quiet", "-q"])] = False,
+    responsive: bool = False,
     recursive: bool = False,
     force: bool = False,
     report: bool = False,
@@ -424,6 +440,10 @@ def encode(
         Keep the work folder (OUTPUT/.drapto/STEM) after success.
     json
         Print events as JSON lines instead of text.
+    quiet
+        Print errors only.
+    responsive
+        Run the encoders at low CPU and I/O priority, so the machine stays usable.
     recursive
         Also encode the video files in INPUT's subfolders, mirroring them under OUTPUT.
     force
@@ -433,7 +453,8 @@ def encode(
         Write each finished file's report page (OUTPUT.report.html, as `drapto report` does) beside it.
     """
     _start_log(log_flags)
-    emit = _logged(make_reporter(json))
+    set_responsive(responsive)
+    emit = _logged(make_reporter(json, quiet))
     config = flags.config(keep, config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     # Absolute paths: a file named "-x.mkv" must never reach ffmpeg looking like an option.
@@ -446,8 +467,8 @@ def encode(
         output, config, ffmpeg, emit, batch=batch, root=input if recursive and batch else None, force=force,
         report=report,
     )
-    for source in sources:
-        run.encode(source)
+    for number, source in enumerate(sources, 1):
+        run.encode(source, (number, len(sources)))
     if batch:
         emit(run.summary(input))
     return run.exit_code()
@@ -463,6 +484,8 @@ def watch(
     log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
     keep: bool | None = None,
     json: bool = False,
+    quiet: Annotated[bool, Parameter(name=["--quiet", "-q"])] = False,
+    responsive: bool = False,
     settle: float = 10.0,
 ) -> int:
     """Encode every video file in INPUT and its subfolders into OUTPUT, mirroring the subfolders (as
@@ -478,12 +501,17 @@ def watch(
         Keep the work folders (OUTPUT/.drapto/STEM) after success.
     json
         Print events as JSON lines instead of text.
+    quiet
+        Print errors only.
+    responsive
+        Run the encoders at low CPU and I/O priority, so the machine stays usable.
     settle
         Seconds a file's size and modification time must stay the same before it is encoded, so a file
         still being copied is left alone.
     """
     _start_log(log_flags)
-    emit = _logged(make_reporter(json))
+    set_responsive(responsive)
+    emit = _logged(make_reporter(json, quiet))
     config = flags.config(keep, config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     input, output = input.absolute(), output.absolute()
@@ -663,27 +691,53 @@ def report_command(
 
 
 def _interrupt(signum: int, frame: Any) -> None:
+    """The first Ctrl-C (or SIGTERM) unwinds: children are stopped, the work stays resumable. A second
+    one does not wait for that: children are killed and drapto exits at once."""
+    signal.signal(signal.SIGINT, _stop_now)
+    signal.signal(signal.SIGTERM, _stop_now)
     raise KeyboardInterrupt
+
+
+def _stop_now(signum: int, frame: Any) -> None:
+    terminate_all(signal.SIGKILL)
+    os.write(2, b"drapto: stopped at once; run the same command again to resume\n")
+    os._exit(EXIT_INTERRUPTED)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: every DraptoError is one line on stderr and an exit code, never a traceback."""
     global _run_argv
-    signal.signal(signal.SIGTERM, _interrupt)
+    handlers = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     _run_argv = list(argv if argv is not None else sys.argv[1:])
     code = EXIT_FAILED
     try:
         code = _main(_run_argv)
     finally:
         runlog.finish(code)  # the run log's last line
+        if code != EXIT_INTERRUPTED:  # once interrupted, a late second Ctrl-C still exits at once
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
     return code
+
+
+def program() -> None:
+    """The `drapto` program: main(), then exit. An interrupted run leaves at once, skipping interpreter
+    shutdown (during which Python restores the default signal handlers, so a second Ctrl-C arriving
+    then would kill drapto by signal instead of exiting 130)."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _main(argv: list[str]) -> int:
     try:
-        result = app(argv, exit_on_error=False, result_action="return_value")
-    except cyclopts.CycloptsError:
-        return EXIT_USAGE  # cyclopts has already printed what was wrong
+        result = app(argv, exit_on_error=False, print_error=False, result_action="return_value")
+    except cyclopts.CycloptsError as error:  # a usage error: one line, like every other error
+        print(f"drapto: {' '.join(str(error).split())} (drapto --help shows the usage)", file=sys.stderr)
+        return EXIT_USAGE
     except DraptoError as error:
         hint = _log_failure(None, error)
         print(f"drapto: {error.message}" + (f" ({hint})" if hint else ""), file=sys.stderr)

@@ -25,6 +25,9 @@ class FileStarted(_Event, tag="file_started"):
     steps: tuple[str, ...]
     mode: str = "standard"
     target_vmaf: float | None = None
+    index: int | None = None  # this file's place in the batch (1-based) …
+    count: int | None = None  # … of this many files
+    duration: float | None = None  # seconds of video, for the file's overall progress
 
 
 class CropDecided(_Event, tag="crop_decided"):
@@ -41,8 +44,11 @@ class StepStarted(_Event, tag="step_started"):
 
 class StepProgress(_Event, tag="step_progress"):
     step: str
-    seconds: float
+    seconds: float  # media seconds done
     fraction: float | None = None
+    fps: float | None = None  # frames per second, as ffmpeg reports them
+    speed: float | None = None  # × realtime
+    bytes: int | None = None  # written so far (encode and scoring outputs together)
 
 
 class StepFinished(_Event, tag="step_finished"):

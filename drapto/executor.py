@@ -9,14 +9,15 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from drapto.runner import Progress as ProgressReport
 from drapto.units import ChunkResult, ChunkUnit
 
-Progress = Callable[[float], None]
+Progress = Callable[[ProgressReport], None]
 TryStarted = Callable[[float, int], None]
 
 
 class ChunkExecutor(Protocol):
-    def run(self, unit: ChunkUnit, on_seconds: Progress, on_try: TryStarted) -> ChunkResult: ...
+    def run(self, unit: ChunkUnit, on_progress: Progress, on_try: TryStarted) -> ChunkResult: ...
 
 
 class LocalExecutor:
@@ -30,8 +31,8 @@ class LocalExecutor:
         """Size the pool from the plan (known only once the chunks are), before any unit runs."""
         self._slots = threading.BoundedSemaphore(max(workers, 1))
 
-    def run(self, unit: ChunkUnit, on_seconds: Progress, on_try: TryStarted) -> ChunkResult:
+    def run(self, unit: ChunkUnit, on_progress: Progress, on_try: TryStarted) -> ChunkResult:
         from drapto.chunkwork import run_unit
 
         with self._slots:
-            return run_unit(unit, on_seconds, on_try, worker="local")
+            return run_unit(unit, on_progress, on_try, worker="local")

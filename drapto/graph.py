@@ -36,7 +36,7 @@ from drapto.plan import (
     EncodePlan, Mode, Step, effective_mode, partial_name, plan_chunked, plan_standard, target_vmaf, work_paths,
 )  # fmt: skip
 from drapto.probe import probe, require_video
-from drapto.runner import run_with_progress, terminate_all
+from drapto.runner import Progress, run_with_progress, terminate_all
 from drapto.scenes import SceneScan
 from drapto.scenescan import scan_scenes
 from drapto.units import ChunkResults, ChunkUnit, load_result
@@ -194,9 +194,9 @@ def checkpoint_dependency_db() -> None:
     backend._dirty = set()
 
 
-def _scan(job: Job, media: MediaInfo, crop: str | None, folder: Path, on_seconds: Any = None) -> SceneScan:
+def _scan(job: Job, media: MediaInfo, crop: str | None, folder: Path, on_progress: Any = None) -> SceneScan:
     try:
-        return scan_scenes(job.ffmpeg, job.source, require_video(media).video[0], crop, folder, on_seconds)
+        return scan_scenes(job.ffmpeg, job.source, require_video(media).video[0], crop, folder, on_progress)
     finally:
         if folder.name.startswith("drapto-plan-"):
             shutil.rmtree(folder, ignore_errors=True)
@@ -261,6 +261,19 @@ def _already_done(step: Step) -> bool:
         return False
 
 
+def progress_event(source: str, step: str, report: Progress, duration: float | None) -> events.StepProgress:
+    """A step's `-progress` report as an event: the fraction of its media done, and ffmpeg's rates."""
+    return events.StepProgress(
+        file=source,
+        step=step,
+        seconds=report.seconds,
+        fraction=min(report.seconds / duration, 1.0) if duration else None,
+        fps=report.fps,
+        speed=report.speed,
+        bytes=report.bytes,
+    )
+
+
 def _run_step(job: Job, step: Step, emit: Emit) -> None:
     if _already_done(step):
         emit(events.StepSkipped(file=job.source, step=step.name, reason="already done"))
@@ -271,9 +284,8 @@ def _run_step(job: Job, step: Step, emit: Emit) -> None:
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.unlink(missing_ok=True)
 
-    def progress(seconds: float) -> None:
-        fraction = min(seconds / step.duration, 1.0) if step.duration else None
-        emit(events.StepProgress(file=job.source, step=step.name, seconds=seconds, fraction=fraction))
+    def progress(report: Progress) -> None:
+        emit(progress_event(job.source, step.name, report, step.duration))
 
     run_with_progress(step.argv, progress)
     Path(step.target + ".stamp").unlink(missing_ok=True)
@@ -320,9 +332,8 @@ def _write_scenes(job: Job, emit: Emit) -> None:
     emit(events.StepStarted(file=job.source, step="scenes", duration=duration))
     started = time.monotonic()
 
-    def progress(seconds: float) -> None:
-        fraction = min(seconds / duration, 1.0) if duration else None
-        emit(events.StepProgress(file=job.source, step="scenes", seconds=seconds, fraction=fraction))
+    def progress(report: Progress) -> None:
+        emit(progress_event(job.source, "scenes", report, duration))
 
     scan = _scan(job, media, crop, Path(paths.workdir), progress)
     damaged = damaged_source(scan.duration, media.duration)
@@ -346,9 +357,8 @@ def _run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) -
     )
     started = time.monotonic()
 
-    def progress(seconds: float) -> None:
-        fraction = min(seconds / chunk.duration, 1.0) if chunk.duration else None
-        emit(events.StepProgress(file=job.source, step=name, seconds=seconds, fraction=fraction))
+    def progress(report: Progress) -> None:
+        emit(progress_event(job.source, name, report, chunk.duration))
 
     def tried(crf: float, number: int) -> None:
         if number > 1:
@@ -393,7 +403,13 @@ def _concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
     Path(plan.paths.encoded).mkdir(parents=True, exist_ok=True)
     listing = commands.concat_list([(Path(u.target).name, u.chunk.duration) for u in plan.chunks])
     Path(plan.paths.concat_list).write_text(listing, encoding="utf-8")
-    summary = ChunkResults(target_vmaf=plan.target_vmaf or 0.0, frames=plan.expect.frames or 0, chunks=tuple(results))
+    summary = ChunkResults(
+        target_vmaf=plan.target_vmaf or 0.0,
+        frames=plan.expect.frames or 0,
+        chunks=tuple(results),
+        source=plan.source,
+        crop=plan.crop or "",
+    )
     partial = Path(partial_name(plan.paths.chunk_results))
     partial.write_bytes(msgspec.json.format(msgspec.json.encode(summary)))
     os.replace(partial, plan.paths.chunk_results)

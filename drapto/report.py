@@ -82,8 +82,21 @@ def describe(event: events.Event) -> str | None:
     return None
 
 
+def rates(event: events.StepProgress) -> str:
+    """"48.2 fps, 2.01x, ~12.30 MiB": what ffmpeg reported, with the output size extrapolated from the
+    bytes written so far; empty when ffmpeg reported nothing yet."""
+    parts = []
+    if event.fps:
+        parts.append(f"{event.fps:.1f} fps")
+    if event.speed:
+        parts.append(f"{event.speed:.2f}x")
+    if event.bytes and event.fraction:
+        parts.append(f"~{human_bytes(event.bytes / event.fraction)}")
+    return ", ".join(parts)
+
+
 class PlainReporter:
-    """One line per event for logs and pipes; progress is reported every 10 %."""
+    """One line per event for logs and pipes; a step's progress is reported every 10 %."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
@@ -96,7 +109,8 @@ class PlainReporter:
             decile = int(event.fraction * 10)
             if decile > self._last_decile.get(event.step, 0):
                 self._last_decile[event.step] = decile
-                print(f"  {event.step}: {decile * 10}%", file=self.stream, flush=True)
+                detail = rates(event)
+                print(f"  {event.step}: {decile * 10}%" + (f" ({detail})" if detail else ""), file=self.stream, flush=True)
             return
         if isinstance(event, events.StepStarted):
             self._last_decile[event.step] = 0
@@ -104,6 +118,14 @@ class PlainReporter:
         if line is not None:
             stream = sys.stderr if isinstance(event, events.FileFailed) else self.stream
             print(line, file=stream, flush=True)
+
+
+class QuietReporter:
+    """`-q`: errors only."""
+
+    def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.FileFailed):
+            print(describe(event), file=sys.stderr, flush=True)
 
 
 class JsonReporter:
@@ -118,37 +140,74 @@ class JsonReporter:
 
 
 class RichReporter:
-    """A progress bar per running step on an interactive terminal."""
+    """Live bars on an interactive terminal: one for the file (how much of its video is encoded), one per
+    running step or chunk worker, each with fps, speed × realtime, ETA and the estimated output size."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console()
+        # The terminal itself, fixed now: doit swaps sys.stdout while tasks run, and a console that
+        # followed it (or a Live that redirected it) would write into doit's capture and back.
+        self.console = console or Console(file=sys.stdout)
         self.progress = Progress(
             TextColumn("  {task.description}"),
             BarColumn(),
             TaskProgressColumn(),
             TimeRemainingColumn(),
+            TextColumn("{task.fields[rates]}"),
             console=self.console,
             transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
         self._bars: dict[str, TaskID] = {}
+        self._file: TaskID | None = None
+        self._duration: float | None = None
+        self._video_done: dict[str, float] = {}  # video seconds encoded, by step (video, chunk-NNNN)
+        self._chunk_seconds: dict[str, float] = {}  # running chunks' lengths
+
+    def _start_file(self, event: events.FileStarted) -> None:
+        self.progress.start()
+        where = f"[{event.index}/{event.count}] " if event.index and event.count else ""
+        name = event.file.rsplit("/", 1)[-1]
+        self._duration = event.duration
+        self._video_done.clear()
+        self._file = self.progress.add_task(f"{where}{name}", total=1.0, rates="")
+
+    def _advance_file(self, step: str, seconds: float) -> None:
+        if self._file is None or not self._duration or not (step == "video" or step.startswith("chunk-")):
+            return
+        self._video_done[step] = max(seconds, self._video_done.get(step, 0.0))  # a retry starts over
+        self.progress.update(self._file, completed=min(sum(self._video_done.values()) / self._duration, 1.0))
+
+    def _stop(self) -> None:
+        for bar in (*self._bars.values(), *([self._file] if self._file is not None else [])):
+            self.progress.remove_task(bar)
+        self._bars.clear()
+        self._file = None
+        self.progress.stop()
 
     def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.FileStarted):
+            self._start_file(event)
         if isinstance(event, events.StepStarted | events.ChunkStarted):
             self.progress.start()
-            self._bars[event.step] = self.progress.add_task(event.step, total=1.0)
+            self._bars[event.step] = self.progress.add_task(event.step, total=1.0, rates="")
             if isinstance(event, events.StepStarted):
                 return
         if isinstance(event, events.StepProgress):
             if event.step in self._bars and event.fraction is not None:
-                self.progress.update(self._bars[event.step], completed=event.fraction)
+                self.progress.update(self._bars[event.step], completed=event.fraction, rates=rates(event))
+            self._advance_file(event.step, event.seconds)
             return
+        if isinstance(event, events.ChunkRetry) and event.step in self._bars:
+            self.progress.reset(self._bars[event.step], total=1.0, rates=f"retry at CRF {event.crf:g}")
         if isinstance(event, events.StepFinished | events.StepSkipped | events.ChunkFinished) and event.step in self._bars:
             self.progress.remove_task(self._bars.pop(event.step))
+        if isinstance(event, events.ChunkStarted):
+            self._chunk_seconds[event.step] = event.duration
+        if isinstance(event, events.ChunkFinished):
+            self._advance_file(event.step, self._chunk_seconds.pop(event.step, 0.0))
         if isinstance(event, events.FileFailed | events.FileFinished | events.FileSkipped | events.BatchSummary):
-            for bar in self._bars.values():
-                self.progress.remove_task(bar)
-            self._bars.clear()
-            self.progress.stop()
+            self._stop()
         line = describe(event)
         if line is not None:
             if isinstance(event, events.FileFailed):
@@ -157,9 +216,11 @@ class RichReporter:
                 self.console.print(line, highlight=False, markup=False)
 
 
-def make_reporter(json: bool) -> PlainReporter | JsonReporter | RichReporter:
+def make_reporter(json: bool, quiet: bool = False) -> PlainReporter | JsonReporter | RichReporter | QuietReporter:
     if json:
         return JsonReporter()
+    if quiet:
+        return QuietReporter()
     if sys.stdout.isatty():
         return RichReporter()
     return PlainReporter()

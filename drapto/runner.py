@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import anyio
 from anyio.streams.text import TextReceiveStream
 
 from drapto import runlog
-from drapto.errors import DependencyError, ProcessError
+from drapto.errors import DependencyError, ProcessError, SourceDamagedError
 
 STDERR_TAIL_LINES = 40
 # SVT-AV1 logs through its own channel, not ffmpeg's -loglevel; level 1 keeps only its errors.
@@ -30,8 +32,22 @@ _DEATH_SHIM = (
     "import ctypes,os,sys;ctypes.CDLL(None).prctl(1,9);"
     "os.getppid()==int(sys.argv[1]) or os._exit(137);os.execv(sys.argv[2],sys.argv[2:])"
 )
+# --responsive: the shim also lowers the child's CPU priority (nice 10) and puts its disk I/O in the idle
+# class (the ioprio_set syscall, whose number depends on the architecture), so a desktop stays usable.
+_RESPONSIVE_SHIM = (
+    "import ctypes,os,sys;libc=ctypes.CDLL(None);libc.prctl(1,9);os.nice(10);"
+    "n={'x86_64':251,'aarch64':30}.get(os.uname().machine);n and libc.syscall(n,1,0,3<<13);"
+    "os.getppid()==int(sys.argv[1]) or os._exit(137);os.execv(sys.argv[2],sys.argv[2:])"
+)
+_responsive = False
 _live_pids: set[int] = set()
 _live_lock = threading.Lock()
+
+
+def set_responsive(responsive: bool) -> None:
+    """Run every later child at low CPU and I/O priority (Linux)."""
+    global _responsive
+    _responsive = responsive
 
 
 def _env() -> dict[str, str]:
@@ -50,17 +66,18 @@ def spawn_argv(argv: Sequence[str]) -> list[str]:
         raise FileNotFoundError(argv[0])
     if not os.access(executable, os.X_OK):
         raise PermissionError(argv[0])
-    return [sys.executable, "-I", "-S", "-c", _DEATH_SHIM, str(os.getpid()), executable, *argv[1:]]
+    shim = _RESPONSIVE_SHIM if _responsive else _DEATH_SHIM
+    return [sys.executable, "-I", "-S", "-c", shim, str(os.getpid()), executable, *argv[1:]]
 
 
-def terminate_all() -> None:
+def terminate_all(how: int = signal.SIGTERM) -> None:
     """Stop every long-running child still alive (those started by worker threads, which a Ctrl-C in the
-    main thread does not reach), so no ffmpeg outlives drapto."""
+    main thread does not reach), so no ffmpeg outlives drapto; SIGKILL when the user will not wait."""
     with _live_lock:
         pids = list(_live_pids)
     for pid in pids:
         try:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, how)
         except ProcessLookupError:
             pass
 
@@ -76,14 +93,22 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def process_failure(argv: Sequence[str], returncode: int, stderr: str) -> ProcessError:
+# What ffmpeg's demuxer says about an input file that is cut short or corrupt.
+_DAMAGE = re.compile(r"^\[in#\d+/[^\]]*\] (File ended prematurely|Invalid data found when processing input)", re.M)
+
+
+def process_failure(argv: Sequence[str], returncode: int, stderr: str) -> ProcessError | SourceDamagedError:
+    """The error for a failed command; when ffmpeg's demuxer found its input cut short or corrupt, the
+    input is to blame, and the message says so instead of quoting ffmpeg's last line."""
     tail = "\n".join(stderr.strip().splitlines()[-STDERR_TAIL_LINES:])
     name = os.path.basename(argv[0])
     last = tail.splitlines()[-1] if tail else "no error output"
-    return ProcessError(
-        f"{name} failed (exit code {returncode}): {last}",
-        detail=f"argv: {list(argv)}\n{tail}",
-    )
+    detail = f"argv: {list(argv)}\n{tail}"
+    damage = _DAMAGE.search(stderr)
+    if damage and "-i" in argv:
+        source = argv[list(argv).index("-i") + 1]
+        return SourceDamagedError(f"The source is damaged: ffmpeg cannot read {source} ({damage[1]})", detail=detail)
+    return ProcessError(f"{name} failed (exit code {returncode}): {last}", detail=detail)
 
 
 def run_capture(
@@ -149,19 +174,44 @@ def run_concurrently(
     return [result for result in results if result is not None]
 
 
-def parse_progress_seconds(line: str) -> float | None:
-    """`out_time_us=1960292` → 1.96; other keys (and ffmpeg's "N/A") → None."""
-    key, _, value = line.strip().partition("=")
-    if key != "out_time_us" or not value.lstrip("-").isdigit():
+class Progress(NamedTuple):
+    """One `-progress` report: media seconds done, and (when ffmpeg knows them) frames per second,
+    speed × realtime and bytes written so far."""
+
+    seconds: float
+    fps: float | None = None
+    speed: float | None = None
+    bytes: int | None = None
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        number = float((value or "").rstrip("x"))
+    except ValueError:
+        return None  # "N/A"
+    return number if number == number and number >= 0 else None
+
+
+def parse_progress_block(values: dict[str, str]) -> Progress | None:
+    """The keys of one `-progress` block (`out_time_us=1960292`, `fps=48.2`, `speed=2.01x`,
+    `total_size=123456`, … up to `progress=continue`) → a Progress; None without a usable time."""
+    raw = values.get("out_time_us", "")
+    if not raw.lstrip("-").isdigit():
         return None
-    return max(int(value), 0) / 1_000_000
+    size = _number(values.get("total_size"))
+    return Progress(
+        seconds=max(int(raw), 0) / 1_000_000,
+        fps=_number(values.get("fps")),
+        speed=_number(values.get("speed")),
+        bytes=int(size) if size is not None else None,
+    )
 
 
 def run_with_progress(
-    argv: Sequence[str], on_seconds: Callable[[float], None] | None = None, *, cwd: str | None = None
+    argv: Sequence[str], on_progress: Callable[[Progress], None] | None = None, *, cwd: str | None = None
 ) -> None:
-    """Run a long ffmpeg command (in `cwd` when given), reporting media seconds done; raise ProcessError
-    on failure.
+    """Run a long ffmpeg command (in `cwd` when given), reporting its `-progress` blocks; raise
+    ProcessError on failure.
 
     On cancellation (Ctrl-C, SIGTERM) the child is terminated, so no ffmpeg outlives drapto; children of
     worker threads are registered for `terminate_all`.
@@ -170,13 +220,18 @@ def run_with_progress(
 
     async def _pump_stdout(stream) -> None:
         buffer = ""
+        block: dict[str, str] = {}
         async for chunk in TextReceiveStream(stream, errors="replace"):
             buffer += chunk
             *lines, buffer = buffer.split("\n")
             for line in lines:
-                seconds = parse_progress_seconds(line)
-                if seconds is not None and on_seconds is not None:
-                    on_seconds(seconds)
+                key, _, value = line.strip().partition("=")
+                block[key] = value
+                if key == "progress":  # the block's last line
+                    report = parse_progress_block(block)
+                    block = {}
+                    if report is not None and on_progress is not None:
+                        on_progress(report)
 
     async def _pump_stderr(stream) -> None:
         async for chunk in TextReceiveStream(stream, errors="replace"):

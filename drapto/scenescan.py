@@ -11,7 +11,7 @@ from pathlib import Path
 from drapto import commands
 from drapto.errors import ProcessError
 from drapto.media import VideoStream
-from drapto.runner import run_with_progress
+from drapto.runner import Progress, run_with_progress
 from drapto.scenes import FRAMES_LOG, KEYFRAMES_LOG, SCAN_WIDTH, SceneScan, parse_scan
 
 
@@ -27,7 +27,7 @@ def scan_scenes(
     video: VideoStream,
     crop: str | None,
     folder: Path,
-    on_seconds: Callable[[float], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> SceneScan:
     """Decode the video once with scdet; the raw printouts live in a scratch folder under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -36,7 +36,7 @@ def scan_scenes(
         argv = commands.scene_scan_argv(
             ffmpeg, source, crop=crop, scan_width=scan_width(video, crop), frames_log=FRAMES_LOG, keyframes_log=KEYFRAMES_LOG
         )
-        run_with_progress(argv, on_seconds, cwd=str(scratch))
+        run_with_progress(argv, on_progress, cwd=str(scratch))
         try:
             return parse_scan(
                 (scratch / FRAMES_LOG).read_text(errors="replace"),
