@@ -25,11 +25,10 @@ from drapto.ffmpeg import check_capabilities, resolve_ffmpeg, versions
 from drapto.graph import plan_job, ready_job, run_job
 from drapto.jobs import check_not_source, check_output_folder, check_outside, discover, output_for
 from drapto.validate import existing_output_problems
-from drapto.plan import work_paths
 from drapto.probe import probe, require_video
 from drapto.runner import set_responsive, terminate_all
 from drapto.report import describe, make_reporter
-from drapto.plan import EncodePlan
+from drapto.plan import EncodePlan, Expectations, opus_bitrate_kbps, work_paths
 from drapto.plantext import render_plan
 from drapto.units import ChunkResult, ChunkResults, load_result
 from drapto.watch import watch_folder
@@ -266,6 +265,25 @@ def _existing_output(source: Path, output: Path, ffmpeg: str, emit: Any, *, forc
     return True
 
 
+def audio_label(channels: int) -> str:
+    """"Opus 5.1 256k": the layout by channel count, and the bitrate the plan gives it."""
+    layout = {1: "mono", 2: "2.0", 6: "5.1", 8: "7.1"}.get(channels, f"{channels}ch")
+    return f"Opus {layout} {opus_bitrate_kbps(channels)}k"
+
+
+def validation_summary(expect: Expectations) -> str:
+    """What validation confirmed (it passed, or the file would not have its name)."""
+    checks = [f"AV1 {expect.bit_depth}-bit {expect.width}x{expect.height}", expect.dynamic]
+    if expect.duration is not None:
+        checks.append(f"duration {expect.duration:.1f}s")
+    if expect.frames is not None:
+        checks.append(f"{expect.frames} frames")
+    checks += [f"{len(expect.audio_channels)} audio", f"{expect.subtitles} subtitles", f"{expect.chapters} chapters"]
+    if expect.attachments:
+        checks.append(f"{expect.attachments} attachments")
+    return "passed: " + ", ".join(checks)
+
+
 def _encode_one(
     source: Path,
     output: Path,
@@ -318,6 +336,13 @@ def _encode_one(
         mode=plan.mode,
         crf_range=stats[0] if stats else None,
         vmaf=stats[1] if stats else None,
+        crf=plan.crf if plan.mode == "standard" else None,
+        duration=plan.expect.duration,
+        video=f"AV1 {plan.expect.width}x{plan.expect.height} {plan.expect.bit_depth}-bit"
+        + (f" {plan.expect.dynamic}" if plan.expect.dynamic != "SDR" else "")
+        + (" Dolby Vision" if plan.expect.dolby_vision else ""),
+        audio=tuple(audio_label(channels) for channels in plan.expect.audio_channels),
+        validation=validation_summary(plan.expect),
     )
     emit(finished)
     _record_history(finished, plan, ffmpeg, emit)
@@ -371,6 +396,8 @@ class Batch:
     in_bytes: int = 0
     out_bytes: int = 0
     started: float = field(default_factory=time.monotonic)
+    files: list[events.BatchFile] = field(default_factory=list)  # one line each, for the summary
+    skip_reason: str = "output exists and validates"
 
     def encode(self, source: Path, position: tuple[int, int] | None = None) -> None:
         """Encode one source; `position` is (its number, of how many) when the batch's size is known."""
@@ -388,11 +415,17 @@ class Batch:
             self.emit(events.FileFailed(file=str(source), message=error.message, detail=detail))
             self.counts["failed"] += 1
             self.failure_codes.append(error.exit_code)
+            self.files.append(events.BatchFile(file=str(source), status="failed", detail=error.message))
             return
         self.counts[status] += 1
         if status == "done":
             self.in_bytes += source.stat().st_size
             self.out_bytes += size
+            self.files.append(events.BatchFile(
+                file=str(source), status="encoded", input_bytes=source.stat().st_size, output_bytes=size,
+            ))  # fmt: skip
+        else:
+            self.files.append(events.BatchFile(file=str(source), status="skipped", detail=self.skip_reason))
 
     def summary(self, input: Path) -> events.BatchSummary:
         return events.BatchSummary(
@@ -403,6 +436,7 @@ class Batch:
             input_bytes=self.in_bytes,
             output_bytes=self.out_bytes,
             elapsed=time.monotonic() - self.started,
+            files=tuple(self.files),
         )
 
     def exit_code(self) -> int:

@@ -103,6 +103,11 @@ class FileFinished(_Event, tag="file_finished"):
     mode: str = "standard"
     crf_range: tuple[float, float] | None = None  # chunked: lowest and highest chunk CRF
     vmaf: tuple[float, float, float] | None = None  # chunked: min, mean, max of the chunks' VMAF
+    crf: int | None = None  # standard: the CRF
+    duration: float | None = None  # the source's seconds, for speed × realtime
+    video: str = ""  # what was written: "AV1 1280x720 10-bit"
+    audio: tuple[str, ...] = ()  # "Opus 5.1 256k", one per stream
+    validation: str = ""  # what validation checked and found
 
 
 class FileSkipped(_Event, tag="file_skipped"):
@@ -115,6 +120,16 @@ class FileFailed(_Event, tag="file_failed"):
     detail: str = ""
 
 
+class BatchFile(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of a batch summary: a file, what happened to it, and why or how much."""
+
+    file: str
+    status: str  # encoded, skipped or failed
+    detail: str = ""  # the size change, the skip reason or the failure message
+    input_bytes: int = 0
+    output_bytes: int = 0
+
+
 class BatchSummary(_Event, tag="batch_summary"):
     succeeded: int
     failed: int
@@ -122,6 +137,7 @@ class BatchSummary(_Event, tag="batch_summary"):
     input_bytes: int
     output_bytes: int
     elapsed: float
+    files: tuple[BatchFile, ...] = ()
 
 
 Event = (
@@ -138,12 +154,13 @@ def json_schema() -> dict:
         if "schema" in definition.get("properties", {}):
             definition["properties"]["schema"] = {"const": SCHEMA_VERSION}
             definition["required"] = sorted({*definition.get("required", ()), "schema"})
-    return {
+    document = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"drapto events, schema {SCHEMA_VERSION}",
         "description": "One line of `drapto encode --json` output (NDJSON): tagged by `event`.",
         **schema,
     }
+    return msgspec.json.decode(msgspec.json.encode(document))  # plain JSON values (tuple defaults → lists)
 
 
 if __name__ == "__main__":  # python -m drapto.events > docs/events.schema.json

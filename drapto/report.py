@@ -27,6 +27,29 @@ def size_change(input_bytes: int, output_bytes: int) -> str:
     return f"{abs(percent):.1f}% {'smaller' if percent >= 0 else 'larger'}"
 
 
+def finished_lines(event: events.FileFinished) -> str:
+    """The file's summary: sizes, time and speed; the video and audio written; what validation found."""
+    speed = f", {event.duration / event.elapsed:.2f}x realtime" if event.duration and event.elapsed else ""
+    lines = [
+        f"  finished: {human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
+        f"({size_change(event.input_bytes, event.output_bytes)}) in {event.elapsed:.1f}s{speed}"
+    ]
+    quality = f"CRF {event.crf}" if event.crf is not None else ""
+    if event.crf_range and event.vmaf:
+        low, mean, high = event.vmaf
+        quality = (f"chunk VMAF min {low:.2f} / mean {mean:.2f} / max {high:.2f}, "
+                   f"CRF {event.crf_range[0]:g}-{event.crf_range[1]:g}")  # fmt: skip
+    if event.video:
+        lines.append(f"  video: {event.video}" + (f", {quality}" if quality else ""))
+    elif quality:
+        lines.append(f"  video: {quality}")
+    if event.audio:
+        lines.append(f"  audio: {', '.join(event.audio)}")
+    if event.validation:
+        lines.append(f"  validation {event.validation}")
+    return "\n".join(lines)
+
+
 def describe(event: events.Event) -> str | None:
     """The plain-text line for an event; None for events that only move a progress bar."""
     match event:
@@ -58,27 +81,24 @@ def describe(event: events.Event) -> str | None:
         case events.Notice():
             return f"  {event.level.upper()}: {event.message}"
         case events.FileFinished():
-            chunked = ""
-            if event.crf_range and event.vmaf:
-                low, mean, high = event.vmaf
-                chunked = (
-                    f"; chunk VMAF min {low:.2f} / mean {mean:.2f} / max {high:.2f}, "
-                    f"CRF {event.crf_range[0]:g}-{event.crf_range[1]:g}"
-                )
-            return (
-                f"  finished: {human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
-                f"({size_change(event.input_bytes, event.output_bytes)}) in {event.elapsed:.1f}s{chunked}"
-            )
+            return finished_lines(event)
         case events.FileSkipped():
             return f"{event.file}: skipped, {event.reason}"
         case events.FileFailed():
             return f"{event.file}: FAILED: {event.message}" + (f" ({event.detail})" if event.detail else "")
         case events.BatchSummary():
-            return (
+            lines = [
                 f"{event.succeeded} encoded, {event.failed} failed, {event.skipped} skipped; "
                 f"{human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
                 f"({size_change(event.input_bytes, event.output_bytes)}) in {event.elapsed:.1f}s"
-            )
+            ]
+            for entry in event.files:
+                detail = entry.detail
+                if entry.status == "encoded":
+                    detail = (f"{human_bytes(entry.input_bytes)} -> {human_bytes(entry.output_bytes)} "
+                              f"({size_change(entry.input_bytes, entry.output_bytes)})")  # fmt: skip
+                lines.append(f"  {entry.status:<8} {entry.file}: {detail}")
+            return "\n".join(lines)
     return None
 
 

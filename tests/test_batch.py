@@ -62,3 +62,18 @@ def test_recursive_output_inside_input_is_one_clear_error(clip_copy, tmp_path):
     result = run_drapto("encode", top.parent, top.parent / "av1", "--recursive")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "inside the input folder" in result.stderr
+
+
+@pytest.mark.ffmpeg
+def test_the_summary_says_what_was_written_and_the_batch_lists_every_file(clip_copy, tmp_path):
+    good = clip_copy(name="good.mkv")
+    (good.parent / "bad.mkv").write_text("not a film")
+    result = run_drapto("encode", good.parent, tmp_path / "out", "--standard")
+    assert result.returncode == 1
+    text = result.stdout
+    assert "x realtime" in text
+    assert "video: AV1 320x180 10-bit, CRF 25" in text
+    assert "audio: Opus 5.1 256k, Opus 2.0 128k" in text
+    assert "validation passed: AV1 10-bit 320x180" in text
+    assert "1 encoded, 1 failed, 0 skipped" in text
+    assert f"  encoded  {good}: " in text and f"  failed   {good.parent / 'bad.mkv'}: No video stream" in text
