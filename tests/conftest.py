@@ -199,3 +199,16 @@ def check_event_line(line: str) -> dict:
 def json_events(stdout: str) -> list[dict]:
     """Every line of a --json run: each must be an event that validates against the schema."""
     return [check_event_line(line) for line in stdout.splitlines() if line.strip()]
+
+
+def processes_using(path: Path) -> list[int]:
+    """Processes whose command line names `path`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(path).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_DATA, AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto
+from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, processes_using, run_drapto, SHARED_DATA
 from drapto.probe import probe
 from drapto.validate import attached_results, count_frames
 
@@ -30,18 +30,6 @@ CHUNK_ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "1", "DRAPTO_CHUNK_MAX_SECONDS": "3"}
 # 2 s chunks are too short for the default 1 s probe window; a 0.25 s one (8 frames) makes every chunk probe
 PROBING = {"DRAPTO_PROBE_SECONDS": "0.25"}
 
-
-def processes_using(path: Path) -> list[int]:
-    """Processes whose command line names `path`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if str(path).encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
 
 
 def wait_for_no_process_using(path: Path, seconds: float = 5.0) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AudioSpec, ClipSpec, check_event_line, run_drapto
+from conftest import AudioSpec, check_event_line, ClipSpec, processes_using, run_drapto
 from drapto.watch import Seen, observe, settled, watch_folder
 
 # --- the settle rule, without sleeping -------------------------------------------------------------
@@ -101,18 +101,6 @@ def test_the_loop_hands_over_existing_new_and_moved_in_files_once(tmp_path):
 TINY = ClipSpec(duration=1.0, audio=(AudioSpec("stereo", 2, "eng"),), subtitles=False, chapters=False)
 LONGER = ClipSpec(duration=20.0, audio=(), subtitles=False, chapters=False)
 
-
-def processes_using(path: Path) -> list[int]:
-    """Processes whose command line names `path`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if str(path).encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
 
 
 class Events:
