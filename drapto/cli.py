@@ -8,6 +8,8 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -98,6 +100,11 @@ class EncodeFlags:
         Chunks encoded at once (default: from cores and memory).
     search_engine
         builtin (default) or ab-av1 (needs the ab-av1 program on PATH).
+    cluster
+        Run the chunks on a Dask cluster: tcp://HOST:8786 or tls://HOST:8786 (a running `dask scheduler`),
+        or local[:N] for N worker processes on this machine (default 2). Needs drapto[cluster].
+    path_map
+        LOCAL=REMOTE: the source's folder as the cluster's workers mount it (shared storage).
     crf
         CRF for every class (25) or per class as SD,HD,UHD (25,25,29).
     preset
@@ -117,6 +124,8 @@ class EncodeFlags:
     crf_range: str | None = None
     workers: int | None = None
     search_engine: str | None = None
+    cluster: str | None = None
+    path_map: str | None = None
     crf: str | None = None
     preset: int | None = None
     film_grain: int | None = None
@@ -134,6 +143,8 @@ class EncodeFlags:
             "vmaf_pool": self.vmaf_pool,
             "workers": self.workers,
             "search_engine": self.search_engine,
+            "cluster": self.cluster,
+            "path_map": self.path_map,
         }
         names: dict[str, str] = {}  # the flags not named after their field, for error messages
         if self.standard and self.chunked:
@@ -501,11 +512,28 @@ def encode(
         output, config, ffmpeg, emit, batch=batch, root=input if recursive and batch else None, force=force,
         report=report,
     )
-    for number, source in enumerate(sources, 1):
-        run.encode(source, (number, len(sources)))
+    with _cluster(config, ffmpeg, emit, input):
+        for number, source in enumerate(sources, 1):
+            run.encode(source, (number, len(sources)))
     if batch:
         emit(run.summary(input))
     return run.exit_code()
+
+
+@contextmanager
+def _cluster(config: Config, ffmpeg: str, emit: Any, where: Path) -> Iterator[None]:
+    """With `cluster` set: connect (and check every worker) before the first file, say where the
+    dashboard is, and disconnect at the end (a LocalCluster stops). Without it, nothing Dask is imported."""
+    if not config.cluster:
+        yield
+        return
+    from drapto.cluster import close_session, session
+
+    try:
+        emit(events.Notice(file=str(where), level="info", message=session(config, ffmpeg).summary()))
+        yield
+    finally:
+        close_session()
 
 
 @app.command
@@ -558,7 +586,8 @@ def watch(
     run = Batch(output, config, ffmpeg, emit, batch=True, root=input)
     emit(events.Notice(file=str(input), level="info", message=f"watching {input} for new files; Ctrl-C stops"))
     try:
-        watch_folder(input, settle, run.encode)
+        with _cluster(config, ffmpeg, emit, input):
+            watch_folder(input, settle, run.encode)
     finally:
         emit(run.summary(input))  # what this session did, also when Ctrl-C ends it
     return run.exit_code()
@@ -582,10 +611,15 @@ def plan(
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     input, output = input.absolute(), output.absolute()
     sources = discover(input)
-    for source in sources:
-        target = output_for(source, output, batch=input.is_dir())
-        encode_plan, crop = plan_job(source, target, config, ffmpeg)
-        print(render_plan(encode_plan, crop, str(target), finished_results(encode_plan)), end="", flush=True)
+    with _cluster(config, ffmpeg, lambda event: None, input):
+        for source in sources:
+            target = output_for(source, output, batch=input.is_dir())
+            encode_plan, crop = plan_job(source, target, config, ffmpeg)
+            print(render_plan(encode_plan, crop, str(target), finished_results(encode_plan)), end="", flush=True)
+            if config.cluster and encode_plan.mode == "chunked":
+                from drapto.cluster import session
+
+                print(session(config, ffmpeg).describe(str(source)), end="", flush=True)
     return EXIT_OK
 
 

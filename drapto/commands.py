@@ -250,6 +250,26 @@ def chunk_encode_argv(
     ]  # fmt: skip
 
 
+def chunk_copy_argv(ffmpeg: str, source: str, target: str, *, seek: float, duration: float | None) -> list[str]:
+    """A chunk's source packets for a cluster worker without the source: the video stream copied from the
+    keyframe at or before `seek` (`-copypriorss 1` keeps the packets before the seek point) for `duration`
+    seconds counted from `seek`, with the source's own timestamps (`-copyts`), so the copy's start time
+    says where the chunk's seek and stop fall in it."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        *(["-ss", f"{seek:.6f}"] if seek > 0 else []), *(["-t", f"{duration:.6f}"] if duration is not None else []),
+        "-i", source,
+        "-map", "0:v:0", "-c", "copy", "-copyts", "-copypriorss", "1",
+        "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
+        "-f", "matroska", target,
+    ]  # fmt: skip
+
+
+def start_time_argv(ffmpeg: str, path: str) -> list[str]:
+    """ffmpeg's description of a file, whose `start: S` is the time `-ss` counts from (exits 1: no output)."""
+    return [ffmpeg, "-hide_banner", "-nostdin", "-i", path]
+
+
 def concat_argv(ffmpeg: str, concat_list: str, target: str) -> list[str]:
     """Join the encoded chunks by stream copy. The list names chunks relative to its own folder, so no
     path with quotes or newlines is ever written into it; each entry carries its exact duration, which

@@ -53,6 +53,10 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     chunk_max_seconds: float = 15.0
     workers: int = 0  # chunk units at once; 0 decides from cores and memory
     search_engine: Literal["builtin", "ab-av1"] = "builtin"
+    # chunked mode on a Dask cluster
+    cluster: str | None = None  # tcp://HOST:PORT, tls://HOST:PORT, or local[:N] (a LocalCluster of N processes)
+    path_map: str | None = None  # LOCAL=REMOTE: the source's path prefix as the cluster's workers see it
+    cluster_data: Literal["auto", "shared", "copy"] = "auto"  # how workers get frames; auto: shared if readable
 
     def __post_init__(self) -> None:
         for name in ("crf_sd", "crf_hd", "crf_uhd"):
@@ -102,6 +106,20 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             )
         if self.workers < 0:
             raise SettingError(f"workers must be 0 (automatic) or more, got {self.workers}", "workers")
+        if self.cluster is not None and not _cluster_address_ok(self.cluster):
+            raise SettingError(
+                f"cluster must be tcp://HOST:PORT, tls://HOST:PORT or local[:N], got {self.cluster!r}", "cluster"
+            )
+        if self.path_map is not None and not all(self.path_map.partition("=")[::2]):
+            raise SettingError(f"path_map must be LOCAL=REMOTE, got {self.path_map!r}", "path_map")
+
+
+def _cluster_address_ok(address: str) -> bool:
+    if address.startswith(("tcp://", "tls://")):
+        return len(address) > len("tcp://")
+    name, colon, count = address.partition(":")
+    return name == "local" and (not colon or (count.isdigit() and int(count) >= 1))
+
 
 FIELDS = {field.name: field.type for field in msgspec.structs.fields(Config)}
 

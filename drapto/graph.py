@@ -105,8 +105,24 @@ def make_job(source: Path, output: Path, config: Config, ffmpeg: str) -> Job:
     return Job(
         source=str(source), output=str(output), config=config, ffmpeg=ffmpeg,
         dolby_vision_rpu=encoder_has_option(ffmpeg, "libsvtav1", "dolbyvision"),
-        budget=machine_budget(config.workers),
+        budget=cluster_budget(config, ffmpeg) if config.cluster else machine_budget(config.workers),
     )  # fmt: skip
+
+
+def cluster_budget(config: Config, ffmpeg: str) -> Budget:
+    """The cluster's slots and threads per chunk (connecting on first use; drapto.cluster imports Dask)."""
+    from drapto.cluster import session
+
+    return session(config, ffmpeg).budget
+
+
+def cluster_executor(job: Job) -> ChunkExecutor | None:
+    """The Dask executor when the job runs its chunks on a cluster, else None (the local one)."""
+    if not job.config.cluster:
+        return None
+    from drapto.cluster import executor
+
+    return executor(job.config, job.ffmpeg)
 
 
 def _checked_plan(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, MediaInfo, EncodePlan]:
@@ -605,7 +621,7 @@ def run_job(job: Job, emit: Emit) -> None:
     from doit.doit_cmd import DoitMain
 
     outcome = Outcome()
-    ns = namespace(job, emit, outcome, reporter=event_reporter(job, emit, outcome))
+    ns = namespace(job, emit, outcome, reporter=event_reporter(job, emit, outcome), executor=cluster_executor(job))
     try:
         code = DoitMain(ModuleTaskLoader(ns), config_filenames=()).run(["run", *parallel_args(job), ENCODE_GROUP])
     finally:
@@ -648,7 +664,10 @@ def dodo_namespace(source: str | None, output: str | None) -> dict[str, Any]:
         return _failing_encode_task(error.message)
     outcome = Outcome()
     emit = PlainReporter()
-    ns = namespace(job, emit, outcome, reporter=event_reporter(job, emit, outcome, say_failures=True))
+    ns = namespace(
+        job, emit, outcome, reporter=event_reporter(job, emit, outcome, say_failures=True),
+        executor=cluster_executor(job),
+    )  # fmt: skip
     ns["DOIT_CONFIG"].update(num_process=chunk_workers(job) + 1, par_type="thread")
     return ns
 
