@@ -361,10 +361,28 @@ def _write_scenes(job: Job, emit: Emit) -> None:
     emit(events.StepFinished(file=job.source, step="scenes", elapsed=time.monotonic() - started))
 
 
+def _chunk_stamp(unit: ChunkUnit) -> bytes:
+    """What made a chunk's files: the unit, and the size of the encode it left."""
+    return msgspec.json.encode({"unit": msgspec.json.encode(unit).decode(), "bytes": os.stat(unit.target).st_size})
+
+
+def _chunk_done(unit: ChunkUnit) -> bool:
+    """The chunk's encode and result exist and its stamp says this exact unit made them: a run killed after
+    the chunk finished but before doit recorded it sends nothing again (to a cluster, or to the encoder)."""
+    try:
+        return Path(unit.result).is_file() and Path(unit.result + ".stamp").read_bytes() == _chunk_stamp(unit)
+    except OSError:
+        return False
+
+
 def _run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) -> None:
     """One chunk work unit, run by the executor; the unit writes its encode and result JSON."""
     chunk = unit.chunk
     name = f"chunk-{chunk.index:04d}"
+    if _chunk_done(unit):
+        emit(events.StepSkipped(file=job.source, step=name, reason="already done"))
+        return
+    Path(unit.result + ".stamp").unlink(missing_ok=True)
     emit(
         events.ChunkStarted(
             file=job.source, step=name, index=chunk.index, start=chunk.start, end=chunk.end,
@@ -381,6 +399,7 @@ def _run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) -
             emit(events.ChunkRetry(file=job.source, step=name, index=chunk.index, crf=crf, attempt=number))
 
     result = executor.run(unit, progress, tried)
+    Path(unit.result + ".stamp").write_bytes(_chunk_stamp(unit))
     emit(
         events.ChunkFinished(
             file=job.source, step=name, index=chunk.index, crf=result.crf, predicted_vmaf=result.predicted_vmaf,

@@ -1,0 +1,282 @@
+"""Chunk units on a real Dask cluster on loopback: a LocalCluster of 2 worker processes (shared storage),
+and a `dask scheduler` plus 2 `dask worker` processes (copy mode); the output equals a local run's chunk
+for chunk; a killed `drapto encode` resumes without re-sending finished chunks; a killed worker costs only
+its chunk; a worker with another drapto version is refused at start. Plus the pure rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto
+from drapto.chunks import Chunk, Window
+from drapto.config import load_config
+from drapto.errors import InputError
+from drapto.units import load_result
+
+pytestmark = [pytest.mark.cluster, pytest.mark.ffmpeg]
+
+CLIP = ClipSpec(
+    duration=6.0, rate="24", video_graph=multi_scene_graph(320, 180, "24", 2.0),
+    audio=(AudioSpec("stereo", 2, "eng", "Stereo", True),), subtitles=False, chapters=False,
+)  # fmt: skip
+FRAMES = 144
+# three 2 s chunks; --workers 2 gives the local run the same lp as one chunk per worker thread of 2 workers
+ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "1", "DRAPTO_CHUNK_MAX_SECONDS": "3", "DRAPTO_PRESET": "12"}
+DASK = str(Path(sys.executable).parent / "dask")
+FAKE_VERSION = Path(__file__).with_name("cluster_fake_version.py")
+
+
+def packets(ffmpeg: str, path: Path) -> str:
+    """Every packet's timestamps, size and MD5: the chunk's content without the container's random IDs."""
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "framemd5", "-"]
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+
+def chunks_of(ffmpeg: str, out: Path) -> list[tuple[float, str]]:
+    work = out / ".drapto" / "film"
+    return [
+        (load_result(str(work / "results" / f"{i:04d}.json")).crf, packets(ffmpeg, work / "encoded" / f"{i:04d}.mkv"))
+        for i in range(3)
+    ]
+
+
+def finished(events: list[dict]) -> dict[int, list[dict]]:
+    found: dict[int, list[dict]] = {}
+    for event in events:
+        if event["event"] == "chunk_finished":
+            found.setdefault(event["index"], []).append(event)
+    return found
+
+
+@pytest.fixture(scope="module")
+def reference(make_clip, tmp_path_factory, ffmpeg):
+    """A local run (--workers 2), made in a child that imports drapto.cli and checks that no Dask module
+    was loaded by it."""
+    source = make_clip(CLIP, "film.mkv")
+    out = tmp_path_factory.mktemp("local") / "out"
+    script = (
+        "import sys\nfrom drapto.cli import main\n"
+        f"code = main(['encode', {str(source)!r}, {str(out)!r}, '--workers', '2', '--keep', '-q'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+        "print(code, loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, **ENV})
+    assert done.stdout.strip() == "0 []", done.stdout + done.stderr
+    return source, chunks_of(ffmpeg, out)
+
+
+def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None) -> list[dict]:
+    result = run_drapto("encode", source, out, "--json", "--keep", *flags, env={**ENV, **(env or {})})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json_events(result.stdout)
+
+
+def test_local_cluster_shared_storage_equals_the_local_run(reference, tmp_path, ffmpeg):
+    source, expected = reference
+    out = tmp_path / "out"
+    events = encode(source, out, "--cluster", "local:2")
+    notice = next(e for e in events if e["event"] == "notice")
+    assert "cluster local:2: 2 workers, 2 chunks at once, 1 threads each" in notice["message"]
+    done = finished(events)
+    assert sorted(done) == [0, 1, 2] and all(len(v) == 1 for v in done.values())
+    workers = {v[0]["worker"] for v in done.values()}
+    assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)  # both ran chunks
+    assert any(e["event"] == "step_progress" and e["step"].startswith("chunk-") for e in events)  # forwarded
+    assert chunks_of(ffmpeg, out) == expected  # same CRFs, same packets
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """A `dask scheduler` and `dask worker` processes on 127.0.0.1, each on a free port."""
+
+    def __init__(self) -> None:
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        self.processes: list[subprocess.Popen] = []
+        self.workers: dict[str, subprocess.Popen] = {}
+        self._start([DASK, "scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1], "--no-dashboard"])
+
+    def _start(self, argv: list[str]) -> subprocess.Popen:
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.processes.append(process)
+        return process
+
+    def add_worker(self, *extra: str) -> str:
+        """A worker without a nanny (killing it is final, like a machine gone), one chunk at a time."""
+        port = free_port()
+        self.workers[f"tcp://127.0.0.1:{port}"] = self._start([
+            DASK, "worker", self.address, "--host", "127.0.0.1", "--worker-port", str(port), "--nthreads", "1",
+            "--no-nanny", "--no-dashboard", *extra,
+        ])  # fmt: skip
+        return f"tcp://127.0.0.1:{port}"
+
+    def wait_for(self, count: int) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout="30s") as client:
+            client.wait_for_workers(count, timeout=60)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    cluster = Cluster()
+    try:
+        cluster.add_worker()
+        cluster.add_worker()
+        cluster.wait_for(2)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def test_separate_processes_copy_mode_equals_the_local_run(reference, dask_cluster, tmp_path, ffmpeg):
+    source, expected = reference
+    out = tmp_path / "out"
+    events = encode(source, out, "--cluster", dask_cluster.address, env={"DRAPTO_CLUSTER_DATA": "copy"})
+    done = finished(events)
+    assert sorted(done) == [0, 1, 2] and all(len(v) == 1 for v in done.values())
+    assert {v[0]["worker"] for v in done.values()} == set(dask_cluster.workers)  # both workers ran chunks
+    assert chunks_of(ffmpeg, out) == expected
+    assert not list((out / ".drapto" / "film" / "chunks").glob("*/source-copy.mkv"))  # copies removed
+
+    plan = run_drapto("plan", source, tmp_path / "plan", "--cluster", dask_cluster.address, env=ENV)
+    assert plan.returncode == 0, plan.stderr
+    assert "# cluster data: shared storage: workers read" in plan.stdout  # auto: the same machine reads it
+
+
+def test_killed_drapto_resumes_without_resending_finished_chunks(reference, dask_cluster, tmp_path, ffmpeg):
+    source, expected = reference
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "drapto", "encode", str(source), str(out), "--json", "--keep", "--cluster", dask_cluster.address]
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, **ENV})
+    for line in child.stdout:
+        if json.loads(line)["event"] == "chunk_finished":
+            os.kill(child.pid, signal.SIGKILL)
+            break
+    child.wait(timeout=60)
+    work = out / ".drapto" / "film" / "encoded"
+    kept = {p.name: p.stat().st_mtime_ns for p in work.glob("*.mkv")}
+    assert kept
+    events = encode(source, out, "--cluster", dask_cluster.address)
+    resent = {f"{e['index']:04d}.mkv" for e in events if e["event"] == "chunk_started"}
+    assert not resent & set(kept) and resent | set(kept) == {f"{i:04d}.mkv" for i in range(3)}
+    assert all((work / name).stat().st_mtime_ns == mtime for name, mtime in kept.items())
+    assert chunks_of(ffmpeg, out) == expected
+
+
+def test_a_worker_killed_mid_chunk_costs_only_that_chunk(reference, dask_cluster, tmp_path, ffmpeg):
+    """Last in the module: it leaves the cluster one worker short."""
+    source, expected = reference
+    out = tmp_path / "out"
+    victim, process = next(iter(dask_cluster.workers.items()))
+    argv = [sys.executable, "-m", "drapto", "encode", str(source), str(out), "--json", "--keep", "--cluster", dask_cluster.address]
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV})
+    deadline = time.monotonic() + 60
+    while not descendants(process.pid):  # the victim holds a chunk: its ffmpeg runs
+        assert time.monotonic() < deadline and child.poll() is None, "the victim never got a chunk"
+        time.sleep(0.05)
+    process.kill()
+    stdout, stderr = child.communicate(timeout=180)
+    assert child.returncode == 0, stdout + stderr
+    done = finished(json_events(stdout))
+    assert sorted(done) == [0, 1, 2] and all(len(v) == 1 for v in done.values())  # none missing, none twice
+    assert all(v[0]["worker"] != victim for v in done.values())
+    assert chunks_of(ffmpeg, out) == expected
+
+
+def test_a_worker_with_another_drapto_version_is_refused_at_start(reference, tmp_path):
+    source, _expected = reference
+    cluster = Cluster()
+    try:
+        worker = cluster.add_worker("--preload", str(FAKE_VERSION))
+        cluster.wait_for(1)
+        result = run_drapto("encode", source, tmp_path / "out", "--cluster", cluster.address, env=ENV)
+    finally:
+        cluster.stop()
+    assert result.returncode == 2
+    from drapto import __version__
+
+    assert result.stderr.strip().startswith(
+        f"drapto: Cluster worker refused (it must run what this machine runs): {worker}: "
+        f"drapto 0.0.0-fake there, {__version__} here"
+    ), result.stderr
+    assert not (tmp_path / "out" / "film.mkv").exists()
+
+
+# ----- pure rules (no cluster) ----------------------------------------------------------------------------
+
+
+def test_cluster_settings_are_checked():
+    assert load_config({"cluster": "local:3", "path_map": "/a=/b"}).cluster == "local:3"
+    for bad in ("local:0", "localhost:8786", "8786", "tcp://"):
+        with pytest.raises(InputError, match="cluster must be tcp://HOST:PORT"):
+            load_config({"cluster": bad})
+    with pytest.raises(InputError, match="path_map must be LOCAL=REMOTE"):
+        load_config({"path_map": "/a"})
+
+
+def test_path_map_threads_and_rebase():
+    from drapto.cluster import Facts, Worker, map_path, parse_start, threads_per_unit
+
+    assert map_path("/mnt/films/a.mkv", "/mnt/films=/nas/films") == "/nas/films/a.mkv"
+    assert map_path("/mnt/filmsx/a.mkv", "/mnt/films=/nas/films") == "/mnt/filmsx/a.mkv"
+    assert parse_start("  Duration: 00:00:06.00, start: 1.000000, bitrate: 1 kb/s") == 1.0
+
+    def worker(host: str, cpus: int, nthreads: int) -> Worker:
+        return Worker(address=host, nthreads=nthreads, facts=Facts(drapto="1", ffmpeg="f", svt="s", host=host, cpus=cpus))
+
+    assert threads_per_unit([worker("a", 16, 4), worker("b", 8, 1)]) == 4  # the smallest share: a's 16/4
+    assert threads_per_unit([worker("a", 2, 1), worker("a", 2, 1)]) == 1  # two processes on one host
+
+    chunk = Chunk(
+        index=1, start=48, end=96, start_time=2.0, end_time=4.0, cut="scene", score=50.0, seek=1.979167,
+        stop=3.979167, probe=Window(start=72, frames=8, seek=3.0, stop=3.3125),
+    )  # fmt: skip
+    moved = rebase_chunk(chunk, 1.0)
+    assert (moved.seek, moved.stop, moved.probe.seek, moved.probe.stop) == (0.979167, 2.979167, 2.0, 2.3125)
+    assert (moved.start, moved.end, moved.start_time) == (48, 96, 2.0)
+
+
+def rebase_chunk(chunk: Chunk, offset: float) -> Chunk:
+    from drapto.cluster import rebase
+
+    class Holder(msgspec.Struct, frozen=True):
+        chunk: Chunk
+
+    return rebase(Holder(chunk), offset).chunk  # rebase only replaces the unit's chunk
