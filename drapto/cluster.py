@@ -46,6 +46,9 @@ NEEDED = {
 PROGRESS_TOPIC = "drapto-progress"
 COPY_MARGIN = 2.0  # seconds copied past a chunk's stop: the frames its last frames may depend on (B-frames)
 LOCAL_WORKERS = 2  # `local` without a count
+# What a Dask nanny puts in its worker's environment (distributed.nanny.pre-spawn-environ defaults): glibc's
+# trim threshold at 64 KiB makes every big free return memory to the system, a cost for SVT-AV1's children
+NANNY_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 class Facts(msgspec.Struct, frozen=True, kw_only=True):
@@ -219,6 +222,9 @@ def run_remote(unit: ChunkUnit, copy: bytes | None, key: str) -> tuple[bytes, Ch
     from drapto.ffmpeg import resolve_ffmpeg
 
     worker = get_worker()
+    for name, value in NANNY_ENVIRON.items():  # Dask's worker settings, not for the encoders drapto starts
+        if os.environ.get(name) == value:
+            del os.environ[name]
 
     def progress(report: Progress) -> None:
         try:
@@ -286,12 +292,15 @@ class Session:
 
     def _check_workers(self) -> list[Worker]:
         here = machine_facts(self.ffmpeg)
-        answers = self.client.run(worker_facts)
+        answers = self.client.run(worker_facts, on_error="return")
         nthreads = self.client.nthreads()
-        workers = [
-            Worker(address=a, nthreads=nthreads.get(a, 1), facts=msgspec.json.decode(raw, type=Facts))
-            for a, raw in sorted(answers.items())
-        ]
+        workers = []
+        for address, raw in sorted(answers.items()):
+            if isinstance(raw, BaseException):  # e.g. no drapto installed there
+                facts = Facts(drapto="?", ffmpeg=None, svt=None, problem=f"it cannot run drapto: {raw!r}")
+            else:
+                facts = msgspec.json.decode(raw, type=Facts)
+            workers.append(Worker(address=address, nthreads=nthreads.get(address, 1), facts=facts))
         refused = [f"{w.address}: {'; '.join(differences(here, w.facts))}" for w in workers if differences(here, w.facts)]
         if refused:
             self.close()

@@ -1,0 +1,116 @@
+"""The cluster executor's overhead, and what the no-shared-storage mode moves per chunk.
+
+    python benchmarks/cluster.py                  # a generated 1080p clip, 4 scenes x 5 s
+    python benchmarks/cluster.py --keep DIR       # keep the clip and outputs in DIR (the clip is reused)
+
+Runs the same chunked `drapto encode` three times (same settings, 2 chunks at once, so the same SVT-AV1 `lp`):
+with the local executor (`--workers 2`), on a 2-worker loopback LocalCluster with shared storage
+(`--cluster local:2`), and the same cluster in copy mode (DRAPTO_CLUSTER_DATA=copy). Prints the wall times
+and their ratio (the executor's overhead, LocalCluster start included; goal <= 1.05), checks the chunks are
+the same packets, and per chunk: the stream copy sent to the worker (bytes), the encode sent back, the
+chunk's encode time, and the source's bitrate (for scaling the transfer to other sources).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+
+from drapto import commands
+from drapto.ffmpeg import resolve_ffmpeg
+from drapto.units import load_result
+
+WIDTH, HEIGHT, RATE = 1920, 1080, 24
+S = f"size={WIDTH}x{HEIGHT}:rate={RATE}"
+SCENES = [f"testsrc2={S}", f"mandelbrot={S}", f"gradients={S}:speed=0.05,noise=alls=20:allf=t+u", f"life={S}:mold=10:ratio=0.5:death_color=#C83232:life_color=#00ff00"]
+ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "3", "DRAPTO_CHUNK_MAX_SECONDS": "6", "DRAPTO_PRESET": "10", "DRAPTO_PROBE_SECONDS": "0"}
+
+
+def make_clip(ffmpeg: str, target: Path, seconds: float) -> None:
+    labels = "abcd"
+    parts = [f"{src},trim=duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[{labels[i]}]" for i, src in enumerate(SCENES)]
+    graph = ";".join(parts) + ";[a][b][c][d]concat=n=4:v=1:a=0[out0]"
+    # x264 at a Blu-ray-like rate (about 25 Mb/s), a keyframe every second
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", graph, "-c:v", "libx264",
+                    "-preset", "veryfast", "-b:v", "25M", "-maxrate", "30M", "-bufsize", "30M", "-g", str(RATE),
+                    "-pix_fmt", "yuv420p", str(target)], check=True)  # fmt: skip
+
+
+def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None) -> float:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "drapto", "encode", str(source), str(out), "--keep", "-q", *flags],
+                          env={**os.environ, **ENV, **(env or {})}, capture_output=True, text=True)  # fmt: skip
+    if done.returncode != 0:
+        sys.exit(f"drapto failed: {done.stderr}")
+    return time.monotonic() - started
+
+
+def packets(ffmpeg: str, path: Path) -> str:
+    argv = [ffmpeg, "-loglevel", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "framemd5", "-"]
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keep", type=Path)
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per scene (4 scenes)")
+    args = parser.parse_args()
+    ffmpeg = resolve_ffmpeg()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="drapto-bench-cluster-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "film.mkv"
+    if not source.exists():
+        make_clip(ffmpeg, source, args.seconds)
+    duration = 4 * args.seconds
+    bitrate = source.stat().st_size * 8 / duration / 1e6
+    runs = {}
+    for name, flags, env in [
+        ("local", ["--workers", "2"], {}),
+        ("cluster", ["--cluster", "local:2"], {}),
+        ("copy", ["--cluster", "local:2"], {"DRAPTO_CLUSTER_DATA": "copy"}),
+    ]:
+        out = folder / f"out-{name}"
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+        runs[name] = (encode(source, out, *flags, env=env), out / ".drapto" / "film")
+        print(f"{name:8} {runs[name][0]:7.1f} s", flush=True)
+    local, cluster, copy = (runs[n][0] for n in ("local", "cluster", "copy"))
+    print(f"ratio cluster/local {cluster / local:.3f} (shared storage), {copy / local:.3f} (copy mode); goal <= 1.05")
+
+    work = runs["copy"][1]
+    results = sorted((work / "results").glob("*.json"))
+    same = all(
+        packets(ffmpeg, runs["local"][1] / "encoded" / f"{r.stem}.mkv") == packets(ffmpeg, work / "encoded" / f"{r.stem}.mkv")
+        for r in results
+    )
+    print(f"chunks identical to the local run's: {same}")
+    print(f"source: {WIDTH}x{HEIGHT} {RATE} fps, {bitrate:.1f} Mb/s, {len(results)} chunks")
+    print("chunk  seconds  sent (copy)  returned  encode s  sent/encode-s")
+    from drapto.graph import load_scan  # the scan the run saved: the chunks' seeks and stops
+
+    scan = load_scan(str(work / "scenes.json"))
+    from drapto.chunks import plan_chunks
+
+    chunks = plan_chunks(scan, min_seconds=3, max_seconds=6, threshold=8.0)
+    total_sent = total_back = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for chunk, path in zip(chunks, results):
+            result = load_result(str(path))
+            target = Path(scratch) / "copy.mkv"
+            duration_read = None if chunk.stop is None else chunk.stop - chunk.seek + 2.0
+            subprocess.run(commands.chunk_copy_argv(ffmpeg, str(source), str(target), seek=chunk.seek, duration=duration_read), check=True)
+            sent, back = target.stat().st_size, result.bytes
+            total_sent += sent
+            total_back += back
+            print(f"{result.index:5}  {chunk.duration:7.2f}  {sent / 1e6:8.2f} MB  {back / 1e6:5.2f} MB  {result.seconds:8.1f}  {sent / 1e6 / max(result.seconds, 1e-6):6.2f} MB/s")
+    print(f"total sent {total_sent / 1e6:.1f} MB for {duration:.0f} s of video ({total_sent / duration / 1e6:.2f} MB per second of video); returned {total_back / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
