@@ -184,6 +184,40 @@ class LogFlags:
 
 
 NO_LOG = LogFlags()
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    """How `encode` and `watch` run and report.
+
+    Parameters
+    ----------
+    keep
+        Keep the work folder (OUTPUT/.drapto/STEM) after success.
+    json
+        Print events as JSON lines instead of text.
+    quiet
+        Print errors only.
+    responsive
+        Run the encoders at low CPU and I/O priority, so the machine stays usable.
+    report
+        Write each finished file's report page (OUTPUT.report.html, as `drapto report` does) beside it.
+    """
+
+    keep: bool | None = None
+    json: bool = False
+    quiet: Annotated[bool, Parameter(name=["--quiet", "-q"])] = False
+    responsive: bool = False
+    report: bool = False
+
+    def start(self, log_flags: LogFlags) -> Any:
+        """Open the run log, set the children's priority, and return where events go."""
+        _start_log(log_flags)
+        set_responsive(self.responsive)
+        return _logged(make_reporter(self.json, self.quiet))
+
+
+NO_RUN = RunFlags()
 _run_argv: list[str] = []  # this run's arguments, for the run log's first lines
 
 
@@ -465,13 +499,9 @@ def encode(
     flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
     config_file: ConfigFile = None,
     log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
-    keep: bool | None = None,
-    json: bool = False,
-    quiet: Annotated[bool, Parameter(name=["--quiet", "-q"])] = False,
-    responsive: bool = False,
+    run_flags: Annotated[RunFlags, Parameter(name="*")] = NO_RUN,
     recursive: bool = False,
     force: bool = False,
-    report: bool = False,
 ) -> int:
     """Encode INPUT (a file or a folder of films) into OUTPUT (a folder, or a .mkv file for one input).
 
@@ -481,26 +511,14 @@ def encode(
         A video file, or a folder whose video files are all encoded.
     output
         Output folder (created if missing), or the output .mkv path for a single input.
-    keep
-        Keep the work folder (OUTPUT/.drapto/STEM) after success.
-    json
-        Print events as JSON lines instead of text.
-    quiet
-        Print errors only.
-    responsive
-        Run the encoders at low CPU and I/O priority, so the machine stays usable.
     recursive
         Also encode the video files in INPUT's subfolders, mirroring them under OUTPUT.
     force
         Re-encode files whose output already exists, replacing it once the new one validates (without
         it, an output that validates is skipped and one that does not is reported and left alone).
-    report
-        Write each finished file's report page (OUTPUT.report.html, as `drapto report` does) beside it.
     """
-    _start_log(log_flags)
-    set_responsive(responsive)
-    emit = _logged(make_reporter(json, quiet))
-    config = flags.config(keep, config_file)
+    emit = run_flags.start(log_flags)
+    config = flags.config(run_flags.keep, config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     # Absolute paths: a file named "-x.mkv" must never reach ffmpeg looking like an option.
     input, output = input.absolute(), output.absolute()
@@ -510,7 +528,7 @@ def encode(
         check_outside(input, output)
     run = Batch(
         output, config, ffmpeg, emit, batch=batch, root=input if recursive and batch else None, force=force,
-        report=report,
+        report=run_flags.report,
     )
     with _cluster(config, ffmpeg, emit, input):
         for number, source in enumerate(sources, 1):
@@ -544,10 +562,7 @@ def watch(
     flags: Annotated[EncodeFlags, Parameter(name="*")] = NO_FLAGS,
     config_file: ConfigFile = None,
     log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
-    keep: bool | None = None,
-    json: bool = False,
-    quiet: Annotated[bool, Parameter(name=["--quiet", "-q"])] = False,
-    responsive: bool = False,
+    run_flags: Annotated[RunFlags, Parameter(name="*")] = NO_RUN,
     settle: float = 10.0,
 ) -> int:
     """Encode every video file in INPUT and its subfolders into OUTPUT, mirroring the subfolders (as
@@ -559,22 +574,12 @@ def watch(
         The folder to watch.
     output
         Output folder (created if missing); not inside INPUT.
-    keep
-        Keep the work folders (OUTPUT/.drapto/STEM) after success.
-    json
-        Print events as JSON lines instead of text.
-    quiet
-        Print errors only.
-    responsive
-        Run the encoders at low CPU and I/O priority, so the machine stays usable.
     settle
         Seconds a file's size and modification time must stay the same before it is encoded, so a file
         still being copied is left alone.
     """
-    _start_log(log_flags)
-    set_responsive(responsive)
-    emit = _logged(make_reporter(json, quiet))
-    config = flags.config(keep, config_file)
+    emit = run_flags.start(log_flags)
+    config = flags.config(run_flags.keep, config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     input, output = input.absolute(), output.absolute()
     if not input.is_dir():
@@ -583,7 +588,7 @@ def watch(
         raise InputError(f"--settle takes seconds (0 or more), got {settle:g}")
     check_output_folder(output)
     check_outside(input, output)
-    run = Batch(output, config, ffmpeg, emit, batch=True, root=input)
+    run = Batch(output, config, ffmpeg, emit, batch=True, root=input, report=run_flags.report)
     emit(events.Notice(file=str(input), level="info", message=f"watching {input} for new files; Ctrl-C stops"))
     try:
         with _cluster(config, ffmpeg, emit, input):
