@@ -139,13 +139,29 @@ def next_crf(trials: list[Trial], settings: SearchSettings, prior_slope: float =
     if too_good:
         want = max(want, max(t.crf for t in too_good) + settings.step)
     want = snap(want, settings)
-    if want in tried:
+    if want in tried or not _within_reach(trials, want, settings):
         return None
     if too_bad and want >= min(t.crf for t in too_bad):
         return None
     if too_good and want <= max(t.crf for t in too_good):
         return None
     return want
+
+
+def _within_reach(trials: list[Trial], crf: float, settings: SearchSettings) -> bool:
+    """Whether the band can be reached at all in the direction of `crf`, VMAF moving at most the steepest
+    plausible slope per CRF from the try furthest along: a scene at 99.9 on CRF 54 cannot reach 95 by
+    CRF 55, so that try is not worth an encode."""
+    steepest = SLOPE_LIMITS[1]
+    above = [t for t in trials if t.crf < crf]
+    below = [t for t in trials if t.crf > crf]
+    if above and not below:  # going up in CRF, from the highest try
+        last = max(above, key=lambda t: t.crf)
+        return last.vmaf - steepest * (settings.crf_max - last.crf) <= settings.target + settings.above
+    if below and not above:  # going down
+        last = min(below, key=lambda t: t.crf)
+        return last.vmaf + steepest * (last.crf - settings.crf_min) >= settings.target - settings.below
+    return True
 
 
 def choose(trials: list[Trial], settings: SearchSettings) -> Trial:

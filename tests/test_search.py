@@ -31,6 +31,15 @@ slopes = st.floats(0.15, 1.5)
 bends = st.floats(-0.01, 0.01)  # VMAF per CRF², both ways
 
 
+def out_of_reach_above(last: Trial) -> bool:
+    """Not even the steepest plausible slope (4 per CRF) brings `last` into the band by crf_max."""
+    return last.vmaf - 4 * (SETTINGS.crf_max - last.crf) > SETTINGS.target + SETTINGS.above
+
+
+def out_of_reach_below(last: Trial) -> bool:
+    return last.vmaf + 4 * (last.crf - SETTINGS.crf_min) < SETTINGS.target - SETTINGS.below
+
+
 def band_reachable(curve, search: SearchSettings) -> bool:
     """Some quarter step in range lands in the band (and comfortably: 0.5 inside it)."""
     steps = [search.crf_min + i * search.step for i in range(int((search.crf_max - search.crf_min) / search.step) + 1)]
@@ -68,7 +77,7 @@ def test_noisy_curves_end_in_band_or_say_why(start, slope, crf_at_target, seed):
 def test_a_flat_curve_above_the_band_keeps_the_highest_crf(start, level):
     trials, kept = simulate(lambda crf: level, SETTINGS, start)
     assert kept.crf == max(t.crf for t in trials)
-    assert trials[-1].crf == SETTINGS.crf_max or len(trials) == SETTINGS.max_tries
+    assert kept.crf == SETTINGS.crf_max or len(trials) == SETTINGS.max_tries or out_of_reach_above(kept)
 
 
 @given(starts, st.floats(0.1, 1.0), st.floats(60, 91.5))
@@ -77,7 +86,8 @@ def test_unreachable_from_below_keeps_the_best_vmaf(start, slope, best):
     trials, kept = simulate(curve, SETTINGS, start)
     assert kept.vmaf == max(t.vmaf for t in trials)
     assert not SETTINGS.in_band(kept.vmaf)
-    assert kept.crf == SETTINGS.crf_min or len(trials) == SETTINGS.max_tries
+    lowest = min(trials, key=lambda t: t.crf)
+    assert lowest.crf == SETTINGS.crf_min or len(trials) == SETTINGS.max_tries or out_of_reach_below(lowest)
 
 
 @given(starts, st.floats(0.1, 1.0), st.floats(95.5, 100))
@@ -85,7 +95,13 @@ def test_unreachable_from_above_keeps_the_cheapest_try(start, slope, worst):
     curve = lambda crf: worst + slope * (SETTINGS.crf_max - crf)  # noqa: E731 (above the band everywhere)
     trials, kept = simulate(curve, SETTINGS, start)
     assert kept.crf == max(t.crf for t in trials)
-    assert kept.crf == SETTINGS.crf_max or len(trials) == SETTINGS.max_tries
+    assert kept.crf == SETTINGS.crf_max or len(trials) == SETTINGS.max_tries or out_of_reach_above(kept)
+
+
+def test_a_try_that_cannot_reach_the_band_by_the_range_end_is_not_made():
+    # 99.86 at CRF 54 (a saturated scene): even 4 VMAF per CRF leaves CRF 55 above 95
+    assert next_crf([Trial(crf=38, vmaf=99.6), Trial(crf=54, vmaf=99.86)], SETTINGS) is None
+    assert next_crf([Trial(crf=38, vmaf=99.6), Trial(crf=53, vmaf=99.86)], SETTINGS) == 55.0
 
 
 def test_a_try_in_band_ends_the_search_at_once():
