@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from drapto import __version__
+from drapto.history import clock as elapsed
+from drapto.plantext import clock
+from drapto.report import human_bytes
 from drapto.reportdata import ChunkRow, ReportData, binned, frame_times
 
 if TYPE_CHECKING:
@@ -48,33 +51,14 @@ STYLE = {
 # -- small formatters ----------------------------------------------------------------------------------
 
 
-def clock(seconds: float, decimals: int = 3) -> str:
-    """1:02:03.250 (hours always shown, as `drapto plan` prints chunk times)."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    width = 3 + decimals if decimals else 2
-    return f"{int(hours)}:{int(minutes):02d}:{secs:0{width}.{decimals}f}"
-
-
 def duration_text(seconds: float | None) -> str:
     if seconds is None:
         return "unknown"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return f"{seconds:.1f} s" if seconds < 60 else elapsed(seconds)
 
 
 def size_text(size: float | None) -> str:
-    if size is None:
-        return "unknown"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
-        size /= 1024
-    return f"{size:.2f} GiB"
+    return "unknown" if size is None else human_bytes(size)
 
 
 def _num(value: float | None, fmt: str = ".2f", unknown: str = "–") -> str:
