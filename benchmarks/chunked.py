@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -63,6 +64,12 @@ def make_clip(ffmpeg: str, target: Path) -> None:
              "-c:v", "libx264", "-preset", "medium", "-crf", "18", "-maxrate", "40M", "-bufsize", "60M",
              "-g", "50", str(target)]  # fmt: skip
     subprocess.run(argv, check=True)
+
+
+def cpu_seconds() -> float:
+    """CPU time of every finished child process so far (their own children included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def timed(argv: list[str], **kwargs) -> float:
@@ -129,9 +136,9 @@ def main() -> int:
 
     drapto = [sys.executable, "-m", "drapto", "encode", str(source), str(out), "--keep", "--json", "--crop", "none",
               "--preset", str(args.preset)]  # fmt: skip
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_seconds()
     run = subprocess.run(drapto, check=True, capture_output=True, text=True)
-    chunked_seconds = time.perf_counter() - started
+    chunked_seconds, chunked_cpu = time.perf_counter() - started, cpu_seconds() - cpu_before
     events = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     steps = {e["step"]: e["elapsed"] for e in events if e["event"] == "step_finished"}
     work = out / ".drapto" / source.stem
@@ -141,13 +148,22 @@ def main() -> int:
     median_crf = statistics.median(r.crf for r in chunks)
 
     plain = folder / "plain.mkv"
+    cpu_before = cpu_seconds()
     plain_seconds = plain_encode(ffmpeg, source, plain, median_crf, args.preset)
+    plain_cpu = cpu_seconds() - cpu_before
 
     print(f"clip: {source} ({results.frames} frames), preset {args.preset}, target VMAF {target:g} (band "
           f"{target - 1:g}-{target + 2:g})")
     print(f"scene scan: {steps.get('scenes', 0):.1f} s = {steps.get('scenes', 0) / plain_seconds:.1%} of the plain encode")
     print(f"chunked: {chunked_seconds:.1f} s wall; plain encode at the median CRF {median_crf:g}: {plain_seconds:.1f} s; "
           f"ratio {chunked_seconds / plain_seconds:.2f}x (goal <= 1.3x)")
+    print(f"CPU time: chunked {chunked_cpu:.1f} s, plain {plain_cpu:.1f} s; ratio {chunked_cpu / plain_cpu:.2f}x")
+    kept = sum(next(t.seconds for t in r.tries if t.crf == r.crf) for r in chunks)
+    other = sum(t.seconds for r in chunks for t in r.tries) - kept
+    probing = sum(p.seconds for r in chunks for p in r.probes)
+    print(f"work (each try's wall time, one encoder thread each): kept tries {kept:.1f} s, other tries {other:.1f} s, "
+          f"probes {probing:.1f} s; the kept tries alone (every chunk encoded and scored once, no search) are "
+          f"{kept / plain_cpu:.2f}x the plain encode's CPU time")
     tries = [len(r.tries) for r in chunks]
     probes = [len(r.probes) for r in chunks]
     print(f"full encodes per chunk: mean {statistics.mean(tries):.2f}, max {max(tries)}, total {sum(tries)} for "

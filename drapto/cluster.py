@@ -48,6 +48,18 @@ COPY_MARGIN = 2.0  # seconds copied past a chunk's stop: the frames its last fra
 LOCAL_WORKERS = 2  # `local` without a count
 # What a Dask nanny puts in its worker's environment (distributed.nanny.pre-spawn-environ defaults): glibc's
 # trim threshold at 64 KiB makes every big free return memory to the system, a cost for SVT-AV1's children
+# Dask's housekeeping, slowed for the LocalCluster drapto starts (the encoders need the cores): the
+# worker's statistical profiler (every 10 ms), the system and memory monitors (0.5 s) and the stealing and
+# tick loops. On this 2-core machine a busy 2-worker LocalCluster used 2.1 CPU-s per 30 s with the
+# defaults and 0.4 with these. Remote workers read their own config (see README, "Many machines").
+QUIET_DASK = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.profile.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "5s",
+    "distributed.scheduler.work-stealing-interval": "1s",
+    "distributed.admin.tick.interval": "1s",
+}
 NANNY_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
@@ -268,13 +280,15 @@ class Session:
         count = local_count(address)
         try:
             if count is not None:
+                import dask
                 from distributed import LocalCluster
 
-                self.local = LocalCluster(
-                    n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=":0", silence_logs=logging.ERROR,
-                )  # fmt: skip
-                self.client = Client(self.local)
+                with dask.config.set(QUIET_DASK):  # the workers get a copy of the config as it is now
+                    self.local = LocalCluster(
+                        n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address=":0", silence_logs=logging.ERROR,
+                    )  # fmt: skip
+                    self.client = Client(self.local)
             else:
                 self.client = Client(address, timeout="20s")
                 self.client.wait_for_workers(1, timeout=60)
@@ -423,11 +437,19 @@ def close_session() -> None:
 
 
 class DaskExecutor:
-    """Runs each chunk unit as one Dask task; the calling doit thread waits for it. Dask decides where and
-    how many at once (one per worker thread); a worker that dies mid-chunk has its task run elsewhere."""
+    """Runs each chunk unit as one Dask task; the calling doit thread waits for it. No more units are in
+    the cluster at once than it has worker threads: Dask queues a task behind a busy worker's as soon as it
+    is submitted and rarely moves it, so the one extra doit thread (there for the audio) once parked a long
+    chunk behind another while a worker sat idle (x1.09 on the cluster benchmark). Dask decides where; a
+    worker that dies mid-chunk has its task run elsewhere."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._slots = threading.BoundedSemaphore(max(session.slots, 1))
+
+    def set_workers(self, workers: int) -> None:
+        """Units at once: the plan's count (the cluster's slots, or fewer when there are fewer chunks)."""
+        self._slots = threading.BoundedSemaphore(max(workers, 1))
 
     def run(self, unit: ChunkUnit, on_progress: Callable[[Progress], None], on_try: Any) -> ChunkResult:
         session = self.session
@@ -442,14 +464,15 @@ class DaskExecutor:
             remote = msgspec.structs.replace(unit, source=map_path(unit.source, session.config.path_map))
         session.listen(key, on_progress, on_try)
         try:
-            future = session.client.submit(run_remote, remote, copy, key, key=key, pure=False)
-            del copy
-            try:
-                encoded, result = future.result()
-            except DraptoError:
-                raise
-            except Exception as exc:  # the worker's failure, or a task the cluster gave up on
-                raise ProcessError(f"chunk {unit.chunk.index} failed on the cluster: {exc}") from exc
+            with self._slots:
+                future = session.client.submit(run_remote, remote, copy, key, key=key, pure=False)
+                del copy
+                try:
+                    encoded, result = future.result()
+                except DraptoError:
+                    raise
+                except Exception as exc:  # the worker's failure, or a task the cluster gave up on
+                    raise ProcessError(f"chunk {unit.chunk.index} failed on the cluster: {exc}") from exc
         finally:
             session.listen(key, None)
             copy_path.unlink(missing_ok=True)

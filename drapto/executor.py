@@ -17,6 +17,8 @@ TryStarted = Callable[[float, int], None]
 
 
 class ChunkExecutor(Protocol):
+    def set_workers(self, workers: int) -> None: ...
+
     def run(self, unit: ChunkUnit, on_progress: Progress, on_try: TryStarted) -> ChunkResult: ...
 
 

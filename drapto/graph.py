@@ -554,8 +554,7 @@ def namespace(
             load_probe(paths.probe), job, load_crop(paths.crop).decision.crop,
             load_scan(paths.scenes) if chunked() else None,
         )  # fmt: skip
-        if isinstance(executor, LocalExecutor):
-            executor.set_workers(plan.workers)  # the plan's count, from the picture size and the chunks
+        executor.set_workers(plan.workers)  # the plan's count: cores and memory, or the cluster's slots
         steps = sorted(plan.steps, key=lambda step: step.stage != "audio")  # audio first: short, and beside the video
         for step in steps:
             if step.name == "concat":
