@@ -6,8 +6,10 @@
 Prints, for the same clip and preset:
 - wall time of `drapto encode` (chunked, default settings) ÷ one plain ffmpeg encode of the whole clip at
   the median chosen CRF (all threads), and tries per chunk;
-- each chunk's VMAF measured on all its frames (the search scores frame pairs every 10 frames) against
-  the target band;
+- CPU time of both, and the work by kind (kept tries, other tries, probes): the kept tries alone are the
+  floor of any search that measures every chunk it keeps;
+- each chunk's VMAF on all its frames (from one every-frame scoring of the whole output; the search
+  scores frame pairs every 10 frames) against the target band;
 - whole-file VMAF (all frames) and size of the chunked output against the plain encode;
 - size against the fixed CRF whose worst chunk just reaches target − 1 (estimated from each chunk's tries,
   then encoded and checked).
@@ -87,23 +89,21 @@ def plain_encode(ffmpeg: str, source: Path, target: Path, crf: float, preset: in
     ])  # fmt: skip
 
 
-def score(ffmpeg: str, source: Path, encoded: Path, folder: Path, seek: float = 0.0, stop: float | None = None,
-          frames: int | None = None) -> float:
-    """Mean VMAF of every frame of `encoded` against the source range, drapto's convention."""
+def frame_vmaf(ffmpeg: str, source: Path, encoded: Path, folder: Path) -> list[float]:
+    """VMAF of every frame of a whole encode against the source, drapto's convention; a chunk's score is
+    the mean of its frames' (an earlier version scored each chunk's window of the source against the
+    start of a whole-file encode, which made the fixed CRF's "worst chunk" meaningless)."""
     scoring = scoring_for(WIDTH, HEIGHT, every=1, pool="mean", threads=2)
-    argv = commands.chunk_score_argv(
-        ffmpeg, str(source), str(encoded), seek=seek, stop=stop, frames=frames or 1 << 30, crop=None,
-        scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, "score.json"),
+    argv = commands.file_score_argv(
+        ffmpeg, str(source), str(encoded), crop=None, scoring_filter=side_filter(scoring),
+        libvmaf=libvmaf_filter(scoring, "score.json"),
     )  # fmt: skip
     subprocess.run(argv, check=True, env=ENV, cwd=folder, stdout=subprocess.DEVNULL)
-    return pool_scores(frame_scores((folder / "score.json").read_bytes()), "mean")
+    return frame_scores((folder / "score.json").read_bytes())
 
 
-def window(result, total: int) -> tuple[float, float | None, int]:
-    """(seek, stop, frames) that read exactly a chunk's frames of the constant-rate clip."""
-    seek = result.start_time - 0.5 / RATE if result.start else 0.0
-    stop = result.end_time - 0.5 / RATE if result.end < total else None
-    return seek, stop, result.end - result.start
+def chunk_vmaf(frames: list[float], result) -> float:
+    return pool_scores(frames[result.start : result.end], "mean")
 
 
 def crf_reaching(tries, level: float) -> float:
@@ -173,19 +173,18 @@ def main() -> int:
     within = 0
     scratch = folder / "scores"
     scratch.mkdir(exist_ok=True)
-    full_scores = []
+    output = out / f"{source.stem}.mkv"
+    chunked_frames = frame_vmaf(ffmpeg, source, output, scratch)
     for r in chunks:
-        full = score(ffmpeg, source, work / "encoded" / f"{r.index:04d}.mkv", scratch, *window(r, results.frames))
-        full_scores.append(full)
+        full = chunk_vmaf(chunked_frames, r)
         ok = target - 1 <= full <= target + 2
         within += ok
         print(f"{r.index:<6} {r.start:>5}-{r.end - 1:<6} {r.crf:6.2f}  {len(r.probes):>6}  {len(r.tries):>5}  "
               f"{r.vmaf:11.2f}  {full:15.2f}  {'yes' if ok else 'NO'}")
     print(f"chunks within target -1/+2 on all frames: {within} of {len(chunks)}")
 
-    output = out / f"{source.stem}.mkv"
-    chunked_vmaf = score(ffmpeg, source, output, scratch)
-    plain_vmaf = score(ffmpeg, source, plain, scratch)
+    chunked_vmaf = pool_scores(chunked_frames, "mean")
+    plain_vmaf = pool_scores(frame_vmaf(ffmpeg, source, plain, scratch), "mean")
     chunked_bytes, plain_bytes = output.stat().st_size, plain.stat().st_size
     print(f"whole file: chunked VMAF {chunked_vmaf:.2f}, {chunked_bytes / 1e6:.1f} MB; plain CRF {median_crf:g} VMAF "
           f"{plain_vmaf:.2f}, {plain_bytes / 1e6:.1f} MB; size ratio {chunked_bytes / plain_bytes:.2f}")
@@ -194,9 +193,8 @@ def main() -> int:
     fixed_crf = round(fixed_crf * 4) / 4
     fixed = folder / "fixed.mkv"
     plain_encode(ffmpeg, source, fixed, fixed_crf, args.preset)
-    worst = min(
-        score(ffmpeg, source, fixed, scratch, *window(r, results.frames)) for r in chunks
-    )
+    fixed_frames = frame_vmaf(ffmpeg, source, fixed, scratch)
+    worst = min(chunk_vmaf(fixed_frames, r) for r in chunks)
     fixed_bytes = fixed.stat().st_size
     print(f"fixed CRF {fixed_crf:g} (worst chunk {worst:.2f}, aimed at {target - 1:g}): {fixed_bytes / 1e6:.1f} MB; "
           f"chunked is {chunked_bytes / fixed_bytes:.2f}x its size")

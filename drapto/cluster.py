@@ -240,7 +240,7 @@ def run_remote(unit: ChunkUnit, copy: bytes | None, key: str) -> tuple[bytes, Ch
 
     def progress(report: Progress) -> None:
         try:
-            worker.log_event(PROGRESS_TOPIC, {"key": key, "progress": msgspec.to_builtins(report)})
+            worker.log_event(PROGRESS_TOPIC, {"key": key, "progress": msgspec.to_builtins(report._replace(worker=worker.address))})
         except Exception:  # progress is a nicety; never fail a chunk for it
             pass
 

@@ -49,6 +49,7 @@ class StepProgress(_Event, tag="step_progress"):
     fps: float | None = None  # frames per second, as ffmpeg reports them
     speed: float | None = None  # × realtime
     bytes: int | None = None  # written so far (encode and scoring outputs together)
+    worker: str | None = None  # the cluster worker running a chunk (its address); None on this machine
 
 
 class StepFinished(_Event, tag="step_finished"):

@@ -287,6 +287,7 @@ def progress_event(source: str, step: str, report: Progress, duration: float | N
         fps=report.fps,
         speed=report.speed,
         bytes=report.bytes,
+        worker=report.worker,
     )
 
 

@@ -68,6 +68,7 @@ def describe(event: events.Event) -> str | None:
             return (
                 f"  {event.step}: CRF {event.crf:g}, VMAF {event.vmaf:.2f}{predicted}, {human_bytes(event.bytes)}, "
                 f"{event.tries} {'try' if event.tries == 1 else 'tries'}, {event.elapsed:.1f}s"
+                + ("" if event.worker == "local" else f" on {event.worker.split('://')[-1]}")
                 + ("" if event.in_band else " (outside the target band)")
             )
         case events.CropDecided():
@@ -161,7 +162,8 @@ class JsonReporter:
 
 class RichReporter:
     """Live bars on an interactive terminal: one for the file (how much of its video is encoded), one per
-    running step or chunk worker, each with fps, speed × realtime, ETA and the estimated output size."""
+    running step or chunk (with the cluster worker that runs it), each with fps, speed × realtime, ETA and
+    the estimated output size."""
 
     def __init__(self, console: Console | None = None) -> None:
         # The terminal itself, fixed now: doit swaps sys.stdout while tasks run, and a console that
@@ -215,7 +217,10 @@ class RichReporter:
                 return
         if isinstance(event, events.StepProgress):
             if event.step in self._bars and event.fraction is not None:
-                self.progress.update(self._bars[event.step], completed=event.fraction, rates=rates(event))
+                where = f" on {event.worker.split('://')[-1]}" if event.worker else ""  # a cluster worker
+                self.progress.update(
+                    self._bars[event.step], completed=event.fraction, rates=rates(event), description=event.step + where
+                )
             self._advance_file(event.step, event.seconds)
             return
         if isinstance(event, events.ChunkRetry) and event.step in self._bars:

@@ -176,12 +176,13 @@ def run_concurrently(
 
 class Progress(NamedTuple):
     """One `-progress` report: media seconds done, and (when ffmpeg knows them) frames per second,
-    speed × realtime and bytes written so far."""
+    speed × realtime and bytes written so far; `worker` is the cluster worker that ran ffmpeg (None: here)."""
 
     seconds: float
     fps: float | None = None
     speed: float | None = None
     bytes: int | None = None
+    worker: str | None = None
 
 
 def _number(value: str | None) -> float | None:

@@ -91,7 +91,8 @@ def test_local_cluster_shared_storage_equals_the_local_run(reference, tmp_path, 
     assert sorted(done) == [0, 1, 2] and all(len(v) == 1 for v in done.values())
     workers = {v[0]["worker"] for v in done.values()}
     assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)  # both ran chunks
-    assert any(e["event"] == "step_progress" and e["step"].startswith("chunk-") for e in events)  # forwarded
+    forwarded = [e for e in events if e["event"] == "step_progress" and e["step"].startswith("chunk-")]
+    assert forwarded and {e["worker"] for e in forwarded} <= workers  # each report names the chunk's worker
     assert chunks_of(ffmpeg, out) == expected  # same CRFs, same packets
 
 

@@ -80,3 +80,19 @@ def test_a_pipe_gets_progress_lines_with_rates_and_quiet_gets_nothing(clip_copy,
     assert re.search(r"  video: \d+0% \(.*\d\.\d\dx", plain.stdout), plain.stdout
     quiet = run_drapto("encode", source, tmp_path / "out2", "--standard", "-q")
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_a_chunk_bar_names_the_cluster_worker_running_it():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from drapto.report import RichReporter
+
+    reporter = RichReporter(Console(file=StringIO(), force_terminal=True, width=100))
+    reporter(events.FileStarted(file="f", output="o", resolution="HD", crf=None, preset=6, steps=(), duration=10.0))
+    reporter(events.ChunkStarted(file="f", step="chunk-0001", index=1, start=0, end=50, duration=2.0, crf=38.0))
+    reporter(events.StepProgress(file="f", step="chunk-0001", seconds=1.0, fraction=0.5, fps=20.0,
+                                 worker="tcp://127.0.0.1:40123"))  # fmt: skip
+    assert "chunk-0001 on 127.0.0.1:40123" in [task.description for task in reporter.progress.tasks]
+    reporter.progress.stop()
