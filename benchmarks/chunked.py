@@ -31,11 +31,11 @@ from pathlib import Path
 
 import msgspec
 
-from drapto import commands
-from drapto.ffmpeg import resolve_ffmpeg
-from drapto.runner import CHILD_ENV
-from drapto.units import ChunkResults
-from drapto.vmaf import frame_scores, libvmaf_filter, pool_scores, scoring_for, side_filter
+from drapto.core import commands
+from drapto.graph.ffmpeg import resolve_ffmpeg
+from drapto.graph.runner import CHILD_ENV
+from drapto.core.units import ChunkResults
+from drapto.core.vmaf import frame_scores, libvmaf_filter, pool_scores, scoring_for, side_filter
 
 WIDTH, HEIGHT, RATE = 1280, 720, 25
 S = f"size={WIDTH}x{HEIGHT}:rate={RATE}"

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import msgspec
 
-from drapto import commands
-from drapto.ffmpeg import resolve_ffmpeg
-from drapto.units import load_result
+from drapto.core import commands
+from drapto.graph.ffmpeg import resolve_ffmpeg
+from drapto.core.units import load_result
 
 WIDTH, HEIGHT, RATE = 1920, 1080, 24
 S = f"size={WIDTH}x{HEIGHT}:rate={RATE}"
@@ -92,10 +92,10 @@ def main() -> None:
     print(f"chunks identical to the local run's: {same}")
     print(f"source: {WIDTH}x{HEIGHT} {RATE} fps, {bitrate:.1f} Mb/s, {len(results)} chunks")
     print("chunk  seconds  sent (copy)  returned  encode s  sent/encode-s")
-    from drapto.graph import load_scan  # the scan the run saved: the chunks' seeks and stops
+    from drapto.graph.tasks import load_scan  # the scan the run saved: the chunks' seeks and stops
 
     scan = load_scan(str(work / "scenes.json"))
-    from drapto.chunks import plan_chunks
+    from drapto.core.chunks import plan_chunks
 
     chunks = plan_chunks(scan, min_seconds=3, max_seconds=6, threshold=8.0)
     total_sent = total_back = 0

@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from drapto.config import Config
-from drapto.cropdetect import analyse_crop
-from drapto.ffmpeg import resolve_ffmpeg
-from drapto.plan import plan_standard
-from drapto.probe import probe, require_video
-from drapto.runner import CHILD_ENV
+from drapto.core.config import Config
+from drapto.graph.cropdetect import analyse_crop
+from drapto.graph.ffmpeg import resolve_ffmpeg
+from drapto.core.plan import plan_standard
+from drapto.graph.probe import probe, require_video
+from drapto.graph.runner import CHILD_ENV
 
 
 def make_clip(ffmpeg: str, target: Path, seconds: int) -> None:

@@ -1,5 +1,5 @@
 """`python -m drapto` is the `drapto` command."""
 
-from drapto.cli import program
+from drapto.shell.cli import program
 
 program()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from drapto.ffmpeg import resolve_ffmpeg
+from drapto.graph.ffmpeg import resolve_ffmpeg
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -14,15 +14,16 @@ import msgspec
 import pytest
 
 from conftest import AudioSpec, ClipSpec, json_events, run_drapto
-from drapto import abav1, chunkwork, commands
-from drapto.abav1 import Attempt, attempts, chosen_crf, split_keyint, vmaf_options
-from drapto.chunks import Chunk
-from drapto.config import Config
+from drapto.graph import abav1, chunkwork
+from drapto.core import commands
+from drapto.graph.abav1 import Attempt, attempts, chosen_crf, split_keyint, vmaf_options
+from drapto.core.chunks import Chunk
+from drapto.core.config import Config
 from drapto.errors import DependencyError, ProcessError
-from drapto.search import SearchSettings
-from drapto.units import ChunkUnit, EncodeSettings, load_result
-from drapto.validate import attached_results, count_frames
-from drapto.vmaf import scoring_for
+from drapto.core.search import SearchSettings
+from drapto.core.units import ChunkUnit, EncodeSettings, load_result
+from drapto.graph.validate import attached_results, count_frames
+from drapto.core.vmaf import scoring_for
 
 from test_chunked_plan import DV, HDR10, chunked, media
 

@@ -8,10 +8,10 @@ import msgspec
 import pytest
 
 from conftest import ClipSpec, run_drapto
-from drapto.analysis import Analysis, analyse, render_text
-from drapto.config import Config
-from drapto.crop import CropAnalysis, CropSample, decide_crop, fixed_decision
-from drapto.media import parse_mediainfo_json
+from drapto.core.analysis import Analysis, analyse, render_text
+from drapto.core.config import Config
+from drapto.core.crop import CropAnalysis, CropSample, decide_crop, fixed_decision
+from drapto.core.media import parse_mediainfo_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediainfo"
 

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import json_events, run_drapto
 from drapto.errors import InputError
-from drapto.jobs import check_outside, discover, output_for
+from drapto.graph.jobs import check_outside, discover, output_for
 
 
 def touch(path: Path) -> Path:

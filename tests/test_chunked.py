@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, processes_using, run_drapto, SHARED_DATA
-from drapto.probe import probe
-from drapto.validate import attached_results, count_frames
+from drapto.graph.probe import probe
+from drapto.graph.validate import attached_results, count_frames
 
 pytestmark = pytest.mark.ffmpeg
 

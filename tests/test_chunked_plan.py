@@ -8,15 +8,15 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from drapto import commands
-from drapto.tries import try_argv, try_name
-from drapto.config import Config
-from drapto.media import MediaInfo, VideoStream
-from drapto.plan import effective_mode, plan_chunked, plan_standard, target_vmaf
-from drapto.hdr import classify
-from drapto.plantext import render_plan
-from drapto.scenes import SceneScan
-from drapto.workers import Budget
+from drapto.core import commands
+from drapto.core.tries import try_argv, try_name
+from drapto.core.config import Config
+from drapto.core.media import MediaInfo, VideoStream
+from drapto.core.plan import effective_mode, plan_chunked, plan_standard, target_vmaf
+from drapto.core.hdr import classify
+from drapto.core.plantext import render_plan
+from drapto.core.scenes import SceneScan
+from drapto.core.workers import Budget
 
 from test_plan import AUDIO, CHAPTERS, TEXT
 
@@ -105,7 +105,7 @@ def test_concat_list_refuses_anything_but_plain_names():
 
 def test_plan_text(snapshot):
     plan = chunked(media())
-    from drapto.crop import CropAnalysis, CropDecision
+    from drapto.core.crop import CropAnalysis, CropDecision
 
     crop = CropAnalysis(setting="none", limit="", samples=(), decision=CropDecision(crop=None, reason="off", samples=0, candidates=()))
     assert render_plan(plan, crop, str(OUTPUT), {}) == snapshot

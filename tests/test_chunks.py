@@ -6,8 +6,8 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drapto.chunks import frame_bounds, plan_chunks
-from drapto.scenes import SceneScan, parse_scan
+from drapto.core.chunks import frame_bounds, plan_chunks
+from drapto.core.scenes import SceneScan, parse_scan
 
 THRESHOLD = 10.0
 
@@ -116,7 +116,7 @@ def test_parse_scan_reads_times_scores_and_keyframes():
 
 
 def test_probe_window_starts_on_the_keyframe_nearest_the_middle():
-    from drapto.chunks import probe_window
+    from drapto.core.chunks import probe_window
 
     scan = msgspec.structs.replace(scan_of([0.0] * 400), keyframes=(0, 100, 190, 300))
     window = probe_window(scan, 100, 400, 1.0)  # 25 frames; the middle is frame 237

@@ -18,10 +18,10 @@ import msgspec
 import pytest
 
 from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto
-from drapto.chunks import Chunk, Window
-from drapto.config import load_config
+from drapto.core.chunks import Chunk, Window
+from drapto.core.config import load_config
 from drapto.errors import InputError
-from drapto.units import load_result
+from drapto.core.units import load_result
 
 pytestmark = [pytest.mark.cluster, pytest.mark.ffmpeg]
 
@@ -60,12 +60,12 @@ def finished(events: list[dict]) -> dict[int, list[dict]]:
 
 @pytest.fixture(scope="module")
 def reference(make_clip, tmp_path_factory, ffmpeg):
-    """A local run (--workers 2), made in a child that imports drapto.cli and checks that no Dask module
+    """A local run (--workers 2), made in a child that imports drapto.shell.cli and checks that no Dask module
     was loaded by it."""
     source = make_clip(CLIP, "film.mkv")
     out = tmp_path_factory.mktemp("local") / "out"
     script = (
-        "import sys\nfrom drapto.cli import main\n"
+        "import sys\nfrom drapto.shell.cli import main\n"
         f"code = main(['encode', {str(source)!r}, {str(out)!r}, '--workers', '2', '--keep', '-q'])\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
         "print(code, loaded)\n"
@@ -253,7 +253,7 @@ def test_cluster_settings_are_checked():
 
 
 def test_path_map_threads_and_rebase():
-    from drapto.cluster import Facts, Worker, map_path, parse_start, threads_per_unit
+    from drapto.graph.cluster import Facts, Worker, map_path, parse_start, threads_per_unit
 
     assert map_path("/mnt/films/a.mkv", "/mnt/films=/nas/films") == "/nas/films/a.mkv"
     assert map_path("/mnt/filmsx/a.mkv", "/mnt/films=/nas/films") == "/mnt/filmsx/a.mkv"
@@ -275,7 +275,7 @@ def test_path_map_threads_and_rebase():
 
 
 def rebase_chunk(chunk: Chunk, offset: float) -> Chunk:
-    from drapto.cluster import rebase
+    from drapto.graph.cluster import rebase
 
     class Holder(msgspec.Struct, frozen=True):
         chunk: Chunk

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from drapto.cli import main, parse_crf
-from drapto.config import CONFIG_ENV, Config, load_config, load_settings, show_config
+from drapto.shell.cli import main, parse_crf
+from drapto.core.config import CONFIG_ENV, Config, load_config, load_settings, show_config
 from drapto.errors import InputError
 
 
@@ -152,8 +152,8 @@ def test_parse_crf():
 
 def test_crop_setting_is_stored_normalised():
     """Capability checks compare the setting with "auto"/"none": "AUTO" must still ask for cropdetect."""
-    from drapto.plan import plan_standard, required_capabilities
-    from drapto.media import MediaInfo, VideoStream
+    from drapto.core.plan import plan_standard, required_capabilities
+    from drapto.core.media import MediaInfo, VideoStream
 
     assert Config(crop=" AUTO ").crop == "auto"
     assert Config(crop="crop=1920:800:0:140").crop == "1920:800:0:140"

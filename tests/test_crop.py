@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drapto.crop import (
+from drapto.core.crop import (
     CropCandidate,
     CropDecision,
     black_threshold,

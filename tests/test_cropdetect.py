@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from conftest import AudioSpec, ClipSpec, json_events, run_drapto
-from drapto.probe import probe
+from drapto.graph.probe import probe
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -112,14 +112,14 @@ def test_encode_crops_and_a_new_crop_setting_redoes_only_video(clip_copy, tmp_pa
 
 
 def _media(duration):
-    from drapto.media import MediaInfo, VideoStream
+    from drapto.core.media import MediaInfo, VideoStream
 
     video = VideoStream(index=0, codec="AVC", width=640, height=360, duration=duration)
     return MediaInfo(path="/films/x.mkv", container="Matroska", duration=duration, video=(video,))
 
 
 def test_no_duration_asks_for_crop_none():
-    from drapto.cropdetect import analyse_crop
+    from drapto.graph.cropdetect import analyse_crop
     from drapto.errors import InputError
 
     with pytest.raises(InputError, match=r"no duration \(try --crop none\)"):
@@ -128,7 +128,7 @@ def test_no_duration_asks_for_crop_none():
 
 
 def test_every_sample_failing_is_a_process_error():
-    from drapto.cropdetect import analyse_crop
+    from drapto.graph.cropdetect import analyse_crop
     from drapto.errors import ProcessError
 
     with pytest.raises(ProcessError, match=r"false failed \(exit code 1\)"):

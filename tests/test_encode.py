@@ -8,9 +8,9 @@ import subprocess
 import pytest
 
 from conftest import AudioSpec, ClipSpec, json_events, run_drapto
-from drapto import commands
-from drapto.probe import probe
-from drapto.validate import parse_pixel_format
+from drapto.core import commands
+from drapto.graph.probe import probe
+from drapto.graph.validate import parse_pixel_format
 
 pytestmark = pytest.mark.ffmpeg
 

@@ -13,12 +13,12 @@ import msgspec
 import pytest
 
 from conftest import EVENT_SCHEMA, check_event_line, json_events, run_drapto
-from drapto import events
+from drapto.core import events
 
 
 def test_the_published_schema_is_generated_from_the_structs():
     published = json.loads(EVENT_SCHEMA.read_text())
-    assert published == events.json_schema(), "regenerate: python -m drapto.events > docs/events.schema.json"
+    assert published == events.json_schema(), "regenerate: python -m drapto.core.events > docs/events.schema.json"
 
 
 def test_every_event_carries_the_schema_version():

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED_DATA, run_drapto
-from drapto.config import Config
-from drapto.hdr import classify, dolby_vision_profile
-from drapto.media import parse_mediainfo_json
-from drapto.plan import plan_standard
+from drapto.core.config import Config
+from drapto.core.hdr import classify, dolby_vision_profile
+from drapto.core.media import parse_mediainfo_json
+from drapto.core.plan import plan_standard
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediainfo"
 DV_SAMPLE = SHARED_DATA / "dolby-vision-p8.1-hdr10-256x144.mkv"
@@ -71,7 +71,7 @@ def _numbers(text: str | None) -> list[float]:
 def test_real_dolby_vision_sample_stays_dolby_vision(tmp_path):
     if not DV_SAMPLE.exists():
         pytest.skip("../shared/data is not beside the repository")
-    from drapto.probe import probe
+    from drapto.graph.probe import probe
 
     result = run_drapto("encode", DV_SAMPLE, tmp_path / "out", "--preset", "10")
     assert result.returncode == 0, result.stderr
@@ -87,7 +87,7 @@ def test_real_dolby_vision_sample_stays_dolby_vision(tmp_path):
 
 @pytest.mark.ffmpeg
 def test_generated_hdr10_clip_keeps_tags_and_metadata(ffmpeg, tmp_path):
-    from drapto.probe import probe
+    from drapto.graph.probe import probe
 
     source = tmp_path / "hdr10.mkv"
     x265 = (

@@ -8,9 +8,9 @@ import json
 import msgspec
 import pytest
 
-from drapto import history
-from drapto.cli import main
-from drapto.history import HistoryRecord
+from drapto.shell import history
+from drapto.shell.cli import main
+from drapto.shell.history import HistoryRecord
 
 
 def record(**changes) -> HistoryRecord:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ClipSpec, json_events, run_drapto
-from drapto import runner
-from drapto.probe import probe
+from drapto.graph import runner
+from drapto.graph.probe import probe
 
 pytestmark = pytest.mark.ffmpeg
 

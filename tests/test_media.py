@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from drapto.errors import InputError
-from drapto.media import Chapter, parse_mediainfo_json
-from drapto.probe import probe, require_video
+from drapto.core.media import Chapter, parse_mediainfo_json
+from drapto.graph.probe import probe, require_video
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediainfo"
 

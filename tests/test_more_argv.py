@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from drapto import commands
-from drapto.vmaf import Scoring, libvmaf_filter, side_filter
+from drapto.core import commands
+from drapto.core.vmaf import Scoring, libvmaf_filter, side_filter
 
 FF = "FFMPEG"
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drapto import commands
-from drapto.config import Config
+from drapto.core import commands
+from drapto.core.config import Config
 from drapto.errors import InputError
-from drapto.media import AudioStream, Chapter, MediaInfo, TextStream, VideoStream
-from drapto.plan import (
+from drapto.core.media import AudioStream, Chapter, MediaInfo, TextStream, VideoStream
+from drapto.core.plan import (
     OPUS_LAYOUTS,
     crf_for,
     opus_bitrate_kbps,

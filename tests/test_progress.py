@@ -14,9 +14,9 @@ import time
 import pytest
 
 from conftest import ClipSpec, run_drapto
-from drapto import events
-from drapto.report import rates
-from drapto.runner import Progress, parse_progress_block
+from drapto.core import events
+from drapto.shell.report import rates
+from drapto.graph.runner import Progress, parse_progress_block
 
 
 def test_a_progress_block_gives_time_fps_speed_and_size():
@@ -87,7 +87,7 @@ def test_a_chunk_bar_names_the_cluster_worker_running_it():
 
     from rich.console import Console
 
-    from drapto.report import RichReporter
+    from drapto.shell.report import RichReporter
 
     reporter = RichReporter(Console(file=StringIO(), force_terminal=True, width=100))
     reporter(events.FileStarted(file="f", output="o", resolution="HD", crf=None, preset=6, steps=(), duration=10.0))

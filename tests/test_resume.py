@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import AudioSpec, ClipSpec, json_events, run_drapto
-from drapto.probe import probe
+from drapto.graph.probe import probe
 
 pytestmark = pytest.mark.ffmpeg
 

@@ -13,10 +13,11 @@ import msgspec
 import pytest
 
 from conftest import AudioSpec, ClipSpec
-from drapto import history, runlog
-from drapto.cli import main
+from drapto.shell import history
+from drapto.graph import runlog
+from drapto.shell.cli import main
 from drapto.errors import DependencyError, ProcessError
-from drapto.runner import run_capture, run_concurrently, run_with_progress
+from drapto.graph.runner import run_capture, run_concurrently, run_with_progress
 
 
 @pytest.fixture(autouse=True)

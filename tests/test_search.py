@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from drapto.search import SearchSettings, Trial, choose, next_crf, snap
+from drapto.core.search import SearchSettings, Trial, choose, next_crf, snap
 
 SETTINGS = SearchSettings(target=93.0, crf_min=10.0, crf_max=55.0, max_tries=4)
 
@@ -121,7 +121,7 @@ def test_snap_rounds_to_quarter_steps_within_range(crf, expected):
 
 def probe_then_search(curve, window_bias: float, search: SearchSettings, start: float) -> tuple[list[Trial], list[Trial], Trial]:
     """Probes on a window that reads `window_bias` off the chunk, then full encodes, as chunkwork runs them."""
-    from drapto.search import MAX_PROBES, aim_from_probes, next_probe
+    from drapto.core.search import MAX_PROBES, aim_from_probes, next_probe
 
     probes: list[Trial] = []
     crf: float | None = snap(start, search)
@@ -158,7 +158,7 @@ def test_two_probes_on_a_straight_curve_put_the_first_full_encode_in_band():
 
 
 def test_a_saturated_probe_jumps_far_but_not_off_a_cliff():
-    from drapto.search import MAX_ASSUMED_STEP, next_probe
+    from drapto.core.search import MAX_ASSUMED_STEP, next_probe
 
     # 99.9 at CRF 38: near 100 VMAF hardly moves, so the step is long, but on an assumed slope it is
     # capped (grain sat at 99.7 at CRF 38 and fell to 59 at 55)
@@ -175,7 +175,7 @@ def test_a_flat_curve_just_above_the_band_jumps_instead_of_crawling():
 
 
 def test_predict_vmaf_interpolates_between_and_extrapolates_beyond():
-    from drapto.search import predict_vmaf
+    from drapto.core.search import predict_vmaf
 
     points = [Trial(crf=30, vmaf=96.0), Trial(crf=40, vmaf=91.0)]
     assert predict_vmaf(points, 34) == pytest.approx(94.0)

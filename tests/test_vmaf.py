@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drapto.vmaf import check_pool, pool_scores, scoring_for, side_filter
-from drapto.workers import Budget
+from drapto.core.vmaf import check_pool, pool_scores, scoring_for, side_filter
+from drapto.core.workers import Budget
 
 
 @pytest.mark.parametrize(

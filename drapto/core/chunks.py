@@ -1,0 +1,151 @@
+"""Chunk planning: scene scan → chunks, i.e. frame ranges that partition the source exactly. Pure.
+
+Boundaries fall on scene cuts (scdet score at or above the threshold) where the length bounds allow;
+a stretch longer than the maximum is split evenly, each forced split moved to the most scene-like
+frame near its even position. Chunks are read frame-exactly (an accurate input seek), so a boundary
+may fall between source keyframes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import msgspec
+
+from drapto.core.scenes import SceneScan
+
+Cut = Literal["start", "scene", "split"]
+
+
+class Window(msgspec.Struct, frozen=True, kw_only=True):
+    """A run of frames read on its own (a probe window), with the seek and stop that read it exactly."""
+
+    start: int
+    frames: int
+    seek: float
+    stop: float | None
+
+
+class Chunk(msgspec.Struct, frozen=True, kw_only=True):
+    index: int
+    start: int  # first frame
+    end: int  # one past the last frame
+    start_time: float  # seconds from the file's start (as `-ss` counts)
+    end_time: float  # where the next chunk starts, or the end of the video
+    cut: Cut  # why the chunk starts where it does
+    score: float  # the scene score of its first frame
+    seek: float  # input seek (seconds) that makes `start` the first frame decoded
+    stop: float | None  # where reading stops (seconds, same clock); None for the last chunk
+    probe: Window | None = None  # the middle window its CRF search probes first; None for short chunks
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+    @property
+    def duration(self) -> float:
+        return self.end_time - self.start_time
+
+
+def frame_bounds(scan: SceneScan, min_seconds: float, max_seconds: float) -> tuple[int, int]:
+    """The length bounds in frames, at the scan's average frame rate."""
+    rate = scan.frames / scan.duration if scan.duration > 0 else 25.0
+    low = max(1, round(min_seconds * rate))
+    return low, max(low, round(max_seconds * rate))
+
+
+def scene_cuts(scores: tuple[float, ...], threshold: float, min_frames: int) -> list[int]:
+    """Frames that start a scene, earliest first, keeping every kept cut at least `min_frames` from
+    the previous cut and from the end."""
+    total = len(scores)
+    cuts: list[int] = []
+    last = 0
+    for frame in range(1, total):
+        if scores[frame] >= threshold and frame - last >= min_frames and total - frame >= min_frames:
+            cuts.append(frame)
+            last = frame
+    return cuts
+
+
+def split_points(scores: tuple[float, ...], start: int, end: int, min_frames: int, max_frames: int) -> list[int]:
+    """Forced splits of [start, end) into ceil(length / max) parts of near-equal length; each split goes
+    to the highest-scoring frame within a quarter part of its even position that keeps the rest feasible."""
+    points: list[int] = []
+    current = start
+    while end - current > max_frames:
+        remaining = end - current
+        parts = math.ceil(remaining / max_frames)
+        ideal = current + remaining / parts
+        lowest = max(current + min_frames, end - (parts - 1) * max_frames)
+        highest = min(current + max_frames, end - (parts - 1) * min_frames)
+        reach = remaining / parts / 4
+        low, high = max(lowest, math.ceil(ideal - reach)), min(highest, math.floor(ideal + reach))
+        if low > high:  # the bounds cannot all hold here (max < 2 × min): keep the even split
+            point = min(max(round(ideal), current + 1), end - 1)
+        else:
+            point = max(range(low, high + 1), key=lambda f: (scores[f], -abs(f - ideal)))
+        points.append(point)
+        current = point
+    return points
+
+
+def probe_window(scan: SceneScan, start: int, end: int, probe_seconds: float) -> Window | None:
+    """`probe_seconds` near the middle of [start, end), when the chunk is at least four such windows long
+    (a shorter chunk costs little more to encode whole than to probe). The window starts on the source
+    keyframe nearest the middle when one leaves it room inside the chunk: seeking there decodes nothing
+    that is thrown away (a probe need not be frame-exact to its position, only to its own frames)."""
+    if probe_seconds <= 0:
+        return None
+    rate = scan.frames / scan.duration if scan.duration > 0 else 25.0
+    frames = max(8, round(probe_seconds * rate))
+    if end - start < 4 * frames:
+        return None
+    middle = start + (end - start - frames) // 2
+    keys = [k for k in scan.keyframes if start <= k <= end - frames]
+    if keys:
+        first = min(keys, key=lambda k: abs(k - middle))
+        seek = scan.times[first]  # the keyframe itself: an input seek lands on it
+    else:
+        first = middle
+        seek = seek_time(scan, first)
+    return Window(start=first, frames=frames, seek=seek, stop=seek_time(scan, first + frames))
+
+
+def plan_chunks(
+    scan: SceneScan, *, min_seconds: float, max_seconds: float, threshold: float, probe_seconds: float = 0.0
+) -> tuple[Chunk, ...]:
+    """Chunks covering every frame of the scan once, in order, each with its probe window."""
+    min_frames, max_frames = frame_bounds(scan, min_seconds, max_seconds)
+    cuts = scene_cuts(scan.scores, threshold, min_frames)
+    edges = [0, *cuts, scan.frames]
+    starts: list[tuple[int, Cut]] = []
+    for a, b in zip(edges, edges[1:]):
+        starts.append((a, "start" if a == 0 else "scene"))
+        starts.extend((p, "split") for p in split_points(scan.scores, a, b, min_frames, max_frames))
+    chunks = []
+    for index, (start, cut) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else scan.frames
+        chunks.append(
+            Chunk(
+                index=index,
+                start=start,
+                end=end,
+                start_time=scan.times[start],
+                end_time=scan.times[end] if end < scan.frames else scan.duration,
+                cut=cut,
+                score=scan.scores[start],
+                seek=seek_time(scan, start),
+                stop=seek_time(scan, end) if end < scan.frames else None,
+                probe=probe_window(scan, start, end, probe_seconds),
+            )
+        )
+    return tuple(chunks)
+
+
+def seek_time(scan: SceneScan, frame: int) -> float:
+    """Where an accurate input seek must aim to make `frame` the first frame decoded: halfway between it
+    and the frame before, so rounding of either timestamp cannot drop or add a frame."""
+    if frame == 0:
+        return 0.0
+    return (scan.times[frame - 1] + scan.times[frame]) / 2

@@ -1,0 +1,168 @@
+"""Events: the only way the graph and runner talk to a terminal, a log or a JSON consumer."""
+
+from __future__ import annotations
+
+import sys
+
+import msgspec
+
+# Bumped when a field is removed, renamed or changes meaning (adding an optional field does not): a JSON
+# consumer checks it. The JSON Schema in docs/events.schema.json is generated from these Structs.
+SCHEMA_VERSION = 1
+SCHEMA_PATH = "docs/events.schema.json"
+
+
+class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
+    schema: int = SCHEMA_VERSION
+    file: str
+
+
+class FileStarted(_Event, tag="file_started"):
+    output: str
+    resolution: str
+    crf: int | None  # standard mode's CRF; None in chunked mode
+    preset: int
+    steps: tuple[str, ...]
+    mode: str = "standard"
+    target_vmaf: float | None = None
+    index: int | None = None  # this file's place in the batch (1-based) …
+    count: int | None = None  # … of this many files
+    duration: float | None = None  # seconds of video, for the file's overall progress
+
+
+class CropDecided(_Event, tag="crop_decided"):
+    crop: str | None  # W:H:X:Y, or None for the full frame
+    reason: str
+    samples: int
+    candidates: tuple[str, ...]  # "W:H:X:Y x N", most frequent first
+
+
+class StepStarted(_Event, tag="step_started"):
+    step: str
+    duration: float | None = None
+
+
+class StepProgress(_Event, tag="step_progress"):
+    step: str
+    seconds: float  # media seconds done
+    fraction: float | None = None
+    fps: float | None = None  # frames per second, as ffmpeg reports them
+    speed: float | None = None  # × realtime
+    bytes: int | None = None  # written so far (encode and scoring outputs together)
+    worker: str | None = None  # the cluster worker running a chunk (its address); None on this machine
+
+
+class StepFinished(_Event, tag="step_finished"):
+    step: str
+    elapsed: float
+
+
+class ChunkStarted(_Event, tag="chunk_started"):
+    step: str  # chunk-NNNN, as in the task graph
+    index: int
+    start: int  # first frame
+    end: int  # one past the last frame
+    duration: float
+    crf: float  # the first CRF tried
+
+
+class ChunkRetry(_Event, tag="chunk_retry"):
+    step: str
+    index: int
+    crf: float
+    attempt: int  # 2 for the first retry
+
+
+class ChunkFinished(_Event, tag="chunk_finished"):
+    step: str
+    index: int
+    crf: float
+    predicted_vmaf: float | None
+    vmaf: float
+    in_band: bool
+    bytes: int
+    tries: int
+    elapsed: float
+    worker: str = "local"
+
+
+class StepSkipped(_Event, tag="step_skipped"):
+    step: str
+    reason: str = "up to date"
+
+
+class Notice(_Event, tag="notice"):
+    level: str  # "info" or "warning"
+    message: str
+
+
+class FileFinished(_Event, tag="file_finished"):
+    output: str
+    input_bytes: int
+    output_bytes: int
+    elapsed: float
+    mode: str = "standard"
+    crf_range: tuple[float, float] | None = None  # chunked: lowest and highest chunk CRF
+    vmaf: tuple[float, float, float] | None = None  # chunked: min, mean, max of the chunks' VMAF
+    crf: int | None = None  # standard: the CRF
+    duration: float | None = None  # the source's seconds, for speed × realtime
+    video: str = ""  # what was written: "AV1 1280x720 10-bit"
+    audio: tuple[str, ...] = ()  # "Opus 5.1 256k", one per stream
+    validation: str = ""  # what validation checked and found
+
+
+class FileSkipped(_Event, tag="file_skipped"):
+    output: str
+    reason: str
+
+
+class FileFailed(_Event, tag="file_failed"):
+    message: str
+    detail: str = ""
+
+
+class BatchFile(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of a batch summary: a file, what happened to it, and why or how much."""
+
+    file: str
+    status: str  # encoded, skipped or failed
+    detail: str = ""  # the size change, the skip reason or the failure message
+    input_bytes: int = 0
+    output_bytes: int = 0
+
+
+class BatchSummary(_Event, tag="batch_summary"):
+    succeeded: int
+    failed: int
+    skipped: int
+    input_bytes: int
+    output_bytes: int
+    elapsed: float
+    files: tuple[BatchFile, ...] = ()
+
+
+Event = (
+    FileStarted | CropDecided | StepStarted | StepProgress | StepFinished | StepSkipped | Notice
+    | ChunkStarted | ChunkRetry | ChunkFinished
+    | FileFinished | FileSkipped | FileFailed | BatchSummary
+)  # fmt: skip
+
+
+def json_schema() -> dict:
+    """The JSON Schema of one NDJSON line: any event, with the schema version it was written under."""
+    schema = msgspec.json.schema(Event)
+    for definition in schema["$defs"].values():
+        if "schema" in definition.get("properties", {}):
+            definition["properties"]["schema"] = {"const": SCHEMA_VERSION}
+            definition["required"] = sorted({*definition.get("required", ()), "schema"})
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"drapto events, schema {SCHEMA_VERSION}",
+        "description": "One line of `drapto encode --json` output (NDJSON): tagged by `event`.",
+        **schema,
+    }
+    return msgspec.json.decode(msgspec.json.encode(document))  # plain JSON values (tuple defaults → lists)
+
+
+if __name__ == "__main__":  # python -m drapto.core.events > docs/events.schema.json
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(json_schema()), indent=2).decode() + "\n")

@@ -1,0 +1,451 @@
+"""Pure planning: probe data + settings → an immutable EncodePlan of steps with their argv.
+
+`drapto plan` prints this plan; the doit graph (drapto.graph.tasks) carries it out. Nothing here runs a process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from drapto.core import commands
+from drapto.core.chunks import plan_chunks
+from drapto.core.config import Config
+from drapto.errors import InputError
+from drapto.core.hdr import ColourInfo, classify, colour_args
+from drapto.core.media import AudioStream, MediaInfo, TextStream, VideoStream
+from drapto.core.prediction import start_point
+from drapto.core.scenes import SceneScan
+from drapto.core.search import SearchSettings
+from drapto.core.units import ChunkUnit, EncodeSettings
+from drapto.core.vmaf import scoring_for
+from drapto.core.workers import Budget
+
+Resolution = Literal["SD", "HD", "UHD"]
+Mode = Literal["standard", "chunked"]
+CHUNK_RESULTS_NAME = "drapto-chunks.json"
+# VMAF targets when none is configured (ab-av1's scale; the seed's Python era used 95 for HDR).
+TARGET_VMAF_SDR = 93.0
+TARGET_VMAF_HDR = 95.0
+
+# libopus (mapping family -1/1) accepts exactly these layouts; any other layout is remapped to the one
+# with the same channel count, so the count is always kept.
+OPUS_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+OPUS_BITRATES_KBPS = {1: 64, 2: 128, 6: 256, 8: 384}
+# Matroska cannot hold these subtitle formats as they are; they are converted to the codec named.
+MKV_SUBTITLE_CONVERSIONS = {"Timed Text": "srt"}
+
+
+class Step(msgspec.Struct, frozen=True, kw_only=True):
+    name: str  # doit sub-task name, also shown to users
+    stage: Literal["video", "audio", "mux"]
+    argv: tuple[str, ...]
+    inputs: tuple[str, ...]  # files whose content the result depends on
+    target: str  # the finished file
+    partial: str  # where argv writes; renamed to `target` only on success
+    duration: float | None = None  # seconds of media processed, for progress
+
+
+class Expectations(msgspec.Struct, frozen=True, kw_only=True):
+    """What the muxed output must show, derived from the source and the plan."""
+
+    width: int
+    height: int
+    bit_depth: int = 10
+    duration: float | None
+    duration_tolerance: float = 1.0
+    audio_channels: tuple[int, ...]
+    subtitles: int
+    chapters: int
+    attachments: int
+    dynamic: str = "SDR"  # SDR, HDR10, PQ or HLG (drapto.core.hdr)
+    dolby_vision: bool = False
+    colour: tuple[str | None, str | None, str | None] = (None, None, None)  # MediaInfo primaries, transfer, matrix
+    frames: int | None = None  # chunked: the source's decoded frame count, which the output must equal
+
+
+class WorkPaths(msgspec.Struct, frozen=True, kw_only=True):
+    """Every file one job writes: the work directory beside the output, and the output itself."""
+
+    output: str
+    workdir: str
+    probe: str
+    crop: str
+    scenes: str
+    video: str
+    muxed: str
+    dep_file: str
+
+    def audio(self, index: int) -> str:
+        return str(Path(self.workdir) / "audio" / f"{index:02d}.mka")
+
+    @property
+    def encoded(self) -> str:
+        """The kept chunk encodes and the concat list that joins them."""
+        return str(Path(self.workdir) / "encoded")
+
+    def chunk_folder(self, index: int) -> str:
+        """Where a chunk's tries are cached."""
+        return str(Path(self.workdir) / "chunks" / f"{index:04d}")
+
+    def chunk_encode(self, index: int) -> str:
+        return str(Path(self.encoded) / chunk_file_name(index))
+
+    def chunk_result(self, index: int) -> str:
+        return str(Path(self.workdir) / "results" / f"{index:04d}.json")
+
+    @property
+    def concat_list(self) -> str:
+        return str(Path(self.encoded) / "concat.txt")
+
+    @property
+    def chunk_results(self) -> str:
+        """Every chunk's result in one file: attached to the output as drapto-chunks.json."""
+        return str(Path(self.workdir) / CHUNK_RESULTS_NAME)
+
+
+class EncodePlan(msgspec.Struct, frozen=True, kw_only=True):
+    source: str
+    paths: WorkPaths
+    mode: Mode = "standard"
+    resolution: Resolution
+    crf: int  # the standard path's CRF (by width class)
+    preset: int
+    crop: str | None
+    steps: tuple[Step, ...]
+    expect: Expectations
+    dynamic: str = "SDR"
+    dolby_vision: str | None = None  # the source's profile
+    notices: tuple[str, ...] = ()  # things the user must be told before encoding
+    target_vmaf: float | None = None  # chunked: the per-chunk VMAF target
+    chunks: tuple[ChunkUnit, ...] = ()  # chunked: one work unit per chunk, in source order
+    workers: int = 1  # chunked: chunk units run at once
+
+
+def chunk_file_name(index: int) -> str:
+    return f"{index:04d}.mkv"
+
+
+def work_paths(output: Path) -> WorkPaths:
+    workdir = output.parent / ".drapto" / output.stem
+    return WorkPaths(
+        output=str(output),
+        workdir=str(workdir),
+        probe=str(workdir / "probe.json"),
+        crop=str(workdir / "crop.json"),
+        scenes=str(workdir / "scenes.json"),
+        video=str(workdir / "video.mkv"),
+        muxed=str(workdir / "muxed.mkv"),
+        dep_file=str(workdir / "doit.sqlite3"),
+    )
+
+
+def partial_name(target: str) -> str:
+    return f"{target}.partial"
+
+
+def resolution_class(width: int) -> Resolution:
+    """By width only, so letterboxed and cropped films keep their class."""
+    if width >= 3840:
+        return "UHD"
+    if width >= 1920:
+        return "HD"
+    return "SD"
+
+
+def crf_for(width: int, config: Config) -> int:
+    return {"SD": config.crf_sd, "HD": config.crf_hd, "UHD": config.crf_uhd}[resolution_class(width)]
+
+
+def opus_bitrate_kbps(channels: int) -> int:
+    return OPUS_BITRATES_KBPS.get(channels, 48 * channels)
+
+
+def opus_layout(channels: int) -> str | None:
+    return OPUS_LAYOUTS.get(channels)
+
+
+def _disposition(default: bool, forced: bool) -> str:
+    return "+".join(flag for flag, on in (("default", default), ("forced", forced)) if on) or "0"
+
+
+def _audio_tags(stream: AudioStream) -> commands.StreamTags:
+    return commands.StreamTags(
+        language=stream.language, title=stream.title, disposition=_disposition(stream.default, stream.forced)
+    )
+
+
+def _subtitle_codec(stream: TextStream) -> str:
+    return MKV_SUBTITLE_CONVERSIONS.get(stream.codec, "copy")
+
+
+def _crop_size(crop: str | None, width: int, height: int) -> tuple[int, int]:
+    if not crop:
+        return width, height
+    w, h, _x, _y = (int(v) for v in crop.split(":"))
+    return w, h
+
+
+def effective_mode(config: Config, colour: ColourInfo) -> Mode:
+    """`auto` is chunked, except for Dolby Vision, which takes the standard path unless asked for."""
+    if config.mode != "auto":
+        return config.mode
+    return "standard" if colour.dolby_vision is not None else "chunked"
+
+
+def target_vmaf(config: Config, colour: ColourInfo) -> float:
+    if config.target_vmaf is not None:
+        return config.target_vmaf
+    return TARGET_VMAF_HDR if colour.is_hdr else TARGET_VMAF_SDR
+
+
+class _Common(msgspec.Struct, frozen=True, kw_only=True):
+    """What both modes share: the audio and mux steps, the expectations, the notices."""
+
+    video: VideoStream
+    colour: ColourInfo
+    keep_rpu: bool
+    audio_steps: tuple[Step, ...]
+    expect: Expectations
+    notices: tuple[str, ...]
+
+
+def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, dolby_vision_rpu: bool) -> _Common:
+    if not media.video:
+        raise InputError(f"No video stream in {media.path}")
+    video = media.video[0]
+    for stream in media.audio:
+        if stream.channels < 1:
+            raise InputError(f"Audio stream {stream.index} of {media.path} reports no channel count")
+    colour = classify(video)
+    keep_rpu = colour.dolby_vision is not None and dolby_vision_rpu
+    notices = []
+    if colour.dolby_vision is not None and not keep_rpu:
+        notices.append(
+            f"Dolby Vision (profile {colour.dolby_vision}) will be LOST: this ffmpeg's libsvtav1 has no "
+            "-dolbyvision option, so only the base layer"
+            + (" (HDR10)" if colour.is_hdr else "") + " is encoded."
+        )
+    audio_steps = []
+    for stream in media.audio:
+        target = paths.audio(stream.index)
+        audio_steps.append(
+            Step(
+                name=f"audio-{stream.index:02d}",
+                stage="audio",
+                argv=tuple(
+                    commands.audio_encode_argv(
+                        ffmpeg,
+                        media.path,
+                        partial_name(target),
+                        index=stream.index,
+                        bitrate_kbps=opus_bitrate_kbps(stream.channels),
+                        layout=opus_layout(stream.channels),
+                    )
+                ),
+                inputs=(media.path,),
+                target=target,
+                partial=partial_name(target),
+                duration=stream.duration or media.duration,
+            )
+        )
+    width, height = _crop_size(crop, video.width, video.height)
+    expect = Expectations(
+        width=width,
+        height=height,
+        duration=media.duration,
+        audio_channels=tuple(s.channels for s in media.audio),
+        subtitles=len(media.text),
+        chapters=len(media.chapters),
+        attachments=len(media.attachments),
+        dynamic=colour.dynamic,
+        dolby_vision=keep_rpu,
+        colour=(video.color_primaries, video.transfer, video.matrix),
+    )
+    return _Common(
+        video=video, colour=colour, keep_rpu=keep_rpu, audio_steps=tuple(audio_steps), expect=expect,
+        notices=tuple(notices),
+    )  # fmt: skip
+
+
+def _mux_step(media: MediaInfo, paths: WorkPaths, ffmpeg: str, attach: str | None = None) -> Step:
+    video = media.video[0]
+    audio_targets = [paths.audio(s.index) for s in media.audio]
+    return Step(
+        name="mux",
+        stage="mux",
+        argv=tuple(
+            commands.mux_argv(
+                ffmpeg,
+                media.path,
+                paths.video,
+                audio_targets,
+                partial_name(paths.muxed),
+                video_tags=commands.StreamTags(language=video.language, title=video.title, disposition="default"),
+                audio_tags=[_audio_tags(s) for s in media.audio],
+                subtitle_codecs=[_subtitle_codec(s) for s in media.text],
+                attachments=len(media.attachments),
+                attach_json=attach,
+            )
+        ),
+        inputs=(media.path, paths.video, *audio_targets, *([attach] if attach else [])),
+        target=paths.muxed,
+        partial=partial_name(paths.muxed),
+        duration=media.duration,
+    )
+
+
+def plan_standard(
+    media: MediaInfo,
+    config: Config,
+    *,
+    ffmpeg: str,
+    output: Path,
+    crop: str | None = None,
+    dolby_vision_rpu: bool = True,
+) -> EncodePlan:
+    """One CRF encode of the whole video (CRF by width class), one Opus step per audio stream, one mux.
+    `dolby_vision_rpu` says whether this ffmpeg's libsvtav1 can carry a Dolby Vision RPU."""
+    paths = work_paths(output)
+    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
+    video = common.video
+    crf = crf_for(video.width, config)
+    video_step = Step(
+        name="video",
+        stage="video",
+        argv=tuple(
+            commands.video_encode_argv(
+                ffmpeg,
+                media.path,
+                partial_name(paths.video),
+                crf=crf,
+                preset=config.preset,
+                keyint_seconds=config.keyint_seconds,
+                film_grain=config.film_grain,
+                film_grain_denoise=config.film_grain_denoise,
+                crop=crop,
+                colour=colour_args(common.colour),
+                dolby_vision=common.keep_rpu,
+            )
+        ),
+        inputs=(media.path,),
+        target=paths.video,
+        partial=partial_name(paths.video),
+        duration=video.duration or media.duration,
+    )
+    return EncodePlan(
+        source=media.path,
+        paths=paths,
+        mode="standard",
+        resolution=resolution_class(video.width),
+        crf=crf,
+        preset=config.preset,
+        crop=crop,
+        steps=(video_step, *common.audio_steps, _mux_step(media, paths, ffmpeg)),
+        expect=common.expect,
+        dynamic=common.colour.dynamic,
+        dolby_vision=common.colour.dolby_vision,
+        notices=common.notices,
+    )
+
+
+def search_settings(config: Config, target: float) -> SearchSettings:
+    return SearchSettings(
+        target=target, crf_min=config.crf_min, crf_max=config.crf_max, max_tries=config.max_tries
+    )
+
+
+def plan_chunked(
+    media: MediaInfo,
+    config: Config,
+    *,
+    ffmpeg: str,
+    output: Path,
+    scan: SceneScan,
+    budget: Budget,
+    crop: str | None = None,
+    dolby_vision_rpu: bool = True,
+) -> EncodePlan:
+    """Scene chunks, each a work unit that searches its CRF to the VMAF target; a concat step joins the
+    kept encodes; audio and mux as in the standard path, plus the chunk results attached to the output."""
+    paths = work_paths(output)
+    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
+    video = common.video
+    target = target_vmaf(config, common.colour)
+    chunks = plan_chunks(
+        scan, min_seconds=config.chunk_min_seconds, max_seconds=config.chunk_max_seconds,
+        threshold=config.scene_threshold, probe_seconds=config.probe_seconds,
+    )  # fmt: skip
+    workers, threads = budget.split(video.width, video.height, len(chunks))
+    width, height = common.expect.width, common.expect.height
+    encode = EncodeSettings(
+        preset=config.preset,
+        svt=commands.svt_params(
+            keyint_seconds=config.keyint_seconds, film_grain=config.film_grain,
+            film_grain_denoise=config.film_grain_denoise, threads=threads,
+        ),  # fmt: skip
+        crop=crop,
+        colour=tuple(colour_args(common.colour)),
+        dolby_vision=common.keep_rpu,
+    )
+    scoring = scoring_for(width, height, every=config.vmaf_every, pool=config.vmaf_pool, threads=threads)
+    search = search_settings(config, target)
+    units = []
+    for chunk in chunks:
+        crf, predicted = start_point(search, width, height)
+        units.append(
+            ChunkUnit(
+                ffmpeg=ffmpeg, source=media.path, chunk=chunk, encode=encode, scoring=scoring, search=search,
+                start_crf=crf, predicted_vmaf=predicted, folder=paths.chunk_folder(chunk.index),
+                target=paths.chunk_encode(chunk.index), result=paths.chunk_result(chunk.index),
+                engine=config.search_engine,
+            )  # fmt: skip
+        )
+    concat = Step(
+        name="concat",
+        stage="video",
+        argv=tuple(commands.concat_argv(ffmpeg, paths.concat_list, partial_name(paths.video))),
+        inputs=tuple(u.target for u in units),
+        target=paths.video,
+        partial=partial_name(paths.video),
+        duration=scan.duration,
+    )
+    expect = msgspec.structs.replace(
+        common.expect, frames=scan.frames, attachments=common.expect.attachments + 1
+    )
+    return EncodePlan(
+        source=media.path,
+        paths=paths,
+        mode="chunked",
+        resolution=resolution_class(video.width),
+        crf=crf_for(video.width, config),
+        preset=config.preset,
+        crop=crop,
+        steps=(concat, *common.audio_steps, _mux_step(media, paths, ffmpeg, attach=paths.chunk_results)),
+        expect=expect,
+        dynamic=common.colour.dynamic,
+        dolby_vision=common.colour.dolby_vision,
+        notices=common.notices,
+        target_vmaf=target,
+        chunks=tuple(units),
+        workers=workers,
+    )
+
+
+def required_capabilities(plan: EncodePlan, crop_setting: str = "none", *, chunked: bool = False) -> dict[str, set[str]]:
+    """The ffmpeg encoders and filters this plan's commands use, for the start-up check; `crop_setting`
+    adds what crop detection and a crop still to be decided will need, `chunked` what the scene scan and
+    the chunk encodes will (before the scan, the plan itself is the standard one)."""
+    encoders, filters = {"libsvtav1"}, set()
+    if chunked or plan.mode == "chunked":
+        filters |= {"scdet", "select", "metadata", "libvmaf", "scale", "split", "trim", "format", "settb", "setpts"}
+    if any(step.stage == "audio" for step in plan.steps):
+        encoders.add("libopus")
+        filters.add("aformat")
+    if plan.crop or crop_setting != "none":
+        filters.add("crop")
+    if crop_setting == "auto":
+        filters.add("cropdetect")
+    return {"encoders": encoders, "filters": filters}

@@ -1,0 +1,85 @@
+"""The chunk work unit's data: what goes in (`ChunkUnit`) and what comes out (`ChunkResult`). Pure.
+
+Plain msgspec Structs, so a unit can be printed, hashed, pickled to a cluster worker and its result
+read back from JSON by anyone (`drapto plan`, a report).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from drapto.core.chunks import Chunk
+from drapto.core.search import SearchSettings
+from drapto.core.vmaf import Scoring
+
+
+class EncodeSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything about a chunk's encode except its CRF."""
+
+    preset: int
+    svt: str  # -svtav1-params without crf
+    crop: str | None
+    colour: tuple[str, ...] = ()
+    dolby_vision: bool = False
+
+
+class ChunkUnit(msgspec.Struct, frozen=True, kw_only=True):
+    ffmpeg: str
+    source: str
+    chunk: Chunk
+    encode: EncodeSettings
+    scoring: Scoring
+    search: SearchSettings
+    start_crf: float
+    predicted_vmaf: float | None  # what the start CRF is expected to score (before any probe)
+    folder: str  # the chunk's own folder for tries
+    target: str  # the kept encode
+    result: str  # the ChunkResult JSON
+    engine: str = "builtin"  # the CRF search that runs the unit: "builtin" or "ab-av1"
+
+
+class TryRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One cached try (crf<CRF>.json): its key, what it measured and what it cost."""
+
+    key: str
+    crf: float
+    vmaf: float
+    frames_scored: int
+    bytes: int
+    seconds: float
+
+
+class ChunkResult(msgspec.Struct, frozen=True, kw_only=True):
+    index: int
+    start: int
+    end: int
+    start_time: float
+    end_time: float
+    crf: float
+    predicted_vmaf: float | None  # what the search expected the kept try to score, just before encoding it
+    vmaf: float
+    in_band: bool
+    bytes: int
+    seconds: float  # encode time of all probes and tries, cached ones included
+    tries: tuple[TryRecord, ...]  # full encodes of the chunk, in the order made
+    probes: tuple[TryRecord, ...] = ()  # window probes that aimed the first full encode
+    worker: str = ""
+    cut: str | None = None  # why the chunk starts where it does: start, scene or split (None: not recorded)
+
+
+class ChunkResults(msgspec.Struct, frozen=True, kw_only=True):
+    """Every chunk's result, attached to the output as drapto-chunks.json for reports."""
+
+    version: int = 1
+    target_vmaf: float
+    frames: int
+    chunks: tuple[ChunkResult, ...]
+    # Optional, for a report made from the output alone (None: not recorded by the encode that made it)
+    source: str | None = None  # the source's path
+    crop: str | None = None  # the crop the encode applied, W:H:X:Y ("" for none)
+
+
+def load_result(path: str) -> ChunkResult:
+    return msgspec.json.decode(Path(path).read_bytes(), type=ChunkResult)

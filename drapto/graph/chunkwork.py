@@ -1,0 +1,186 @@
+"""The chunk work unit: plain data in (a `ChunkUnit`), files out (the encoded chunk and its result JSON).
+
+One unit searches one chunk's CRF with real encodes, each scored in the encode's own process, and keeps
+the best try. Every try is cached as a file pair in the chunk's folder (`crf<CRF>.mkv` + `crf<CRF>.json`,
+the JSON written last and keyed by everything that shaped the try), so an interrupted search resumes
+with what it measured. The unit touches nothing outside its own folder and its two targets, which is
+what lets any executor (local threads, a cluster) run it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+from drapto.errors import ProcessError
+from drapto.graph.runner import Progress, run_with_progress
+from drapto.core.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe, predict_vmaf
+from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
+from drapto.graph.validate import count_frames
+from drapto.core.tries import probe_argv, probe_name, try_argv, try_key, try_name
+from drapto.core.vmaf import frame_scores, pool_scores
+
+
+
+def run_probe(unit: ChunkUnit, crf: float) -> TryRecord:
+    """Encode and score the probe window at `crf` (cached like a try; the encode itself is not kept)."""
+    folder = Path(unit.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = try_key(unit, crf, probe=True)
+    record_path = folder / f"{probe_name(crf)}.json"
+    try:
+        cached = msgspec.json.decode(record_path.read_bytes(), type=TryRecord)
+        if cached.key == key:
+            return cached
+    except (OSError, msgspec.DecodeError):
+        pass
+    partial = folder / f"{probe_name(crf)}.mkv.partial"
+    log = folder / f"{probe_name(crf)}.vmaf.json"
+    partial.unlink(missing_ok=True)
+    log.unlink(missing_ok=True)
+    started = time.monotonic()
+    run_with_progress(probe_argv(unit, crf, partial.name), None, cwd=str(folder))
+    seconds = time.monotonic() - started
+    scores = frame_scores(log.read_bytes())
+    record = TryRecord(
+        key=key, crf=crf, vmaf=round(pool_scores(scores, unit.scoring.pool), 4), frames_scored=len(scores),
+        bytes=partial.stat().st_size, seconds=round(seconds, 3),
+    )  # fmt: skip
+    partial.unlink(missing_ok=True)
+    log.unlink(missing_ok=True)
+    _write_atomic(record_path, msgspec.json.encode(record))
+    return record
+
+
+def _cached(folder: Path, crf: float, key: str) -> TryRecord | None:
+    record_path = folder / f"{try_name(crf)}.json"
+    encode_path = folder / f"{try_name(crf)}.mkv"
+    try:
+        record = msgspec.json.decode(record_path.read_bytes(), type=TryRecord)
+    except (OSError, msgspec.DecodeError):
+        return None
+    if record.key != key or not encode_path.is_file() or encode_path.stat().st_size != record.bytes:
+        return None
+    return record
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None] | None = None) -> TryRecord:
+    """Encode and score the chunk at `crf`, or reuse the cached try with the same key."""
+    folder = Path(unit.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = try_key(unit, crf)
+    cached = _cached(folder, crf, key)
+    if cached is not None:
+        return cached
+    encode_path = folder / f"{try_name(crf)}.mkv"
+    partial = folder / f"{try_name(crf)}.mkv.partial"
+    log = folder / f"{try_name(crf)}.vmaf.json"
+    partial.unlink(missing_ok=True)  # a fresh file, never one a killed run's encoder still holds
+    log.unlink(missing_ok=True)
+    started = time.monotonic()
+    run_with_progress(try_argv(unit, crf, partial.name), on_progress, cwd=str(folder))
+    seconds = time.monotonic() - started
+    frames = count_frames(unit.ffmpeg, str(partial))
+    if frames != unit.chunk.frames:
+        raise ProcessError(
+            f"chunk {unit.chunk.index}: the encode has {frames} frames, expected {unit.chunk.frames}",
+            detail=f"argv: {try_argv(unit, crf, partial.name)}",
+        )
+    scores = frame_scores(log.read_bytes())
+    os.replace(partial, encode_path)
+    record = TryRecord(
+        key=key, crf=crf, vmaf=round(pool_scores(scores, unit.scoring.pool), 4), frames_scored=len(scores),
+        bytes=encode_path.stat().st_size, seconds=round(seconds, 3),
+    )  # fmt: skip
+    _write_atomic(folder / f"{try_name(crf)}.json", msgspec.json.encode(record))
+    return record
+
+
+TryStarted = Callable[[float, int], None]  # (crf, try number from 1)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _trial(record: TryRecord) -> Trial:
+    return Trial(crf=record.crf, vmaf=record.vmaf, bytes=record.bytes, seconds=record.seconds)
+
+
+def run_chunk_unit(
+    unit: ChunkUnit,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_try: TryStarted | None = None,
+    worker: str = "local",
+) -> ChunkResult:
+    """Search the chunk's CRF, keep the chosen try as the unit's target, write its result JSON.
+
+    A long chunk first probes its middle window (one or two probes) to aim the first full encode and to
+    learn its slope; every full encode is scored, and the search corrects until one lands in the band."""
+    probes: list[TryRecord] = []
+    crf: float | None = unit.start_crf
+    slope = PRIOR_SLOPE
+    if unit.chunk.probe is not None:
+        while crf is not None:
+            probes.append(run_probe(unit, crf))
+            crf = next_probe([_trial(p) for p in probes], unit.search)
+        crf, slope = aim_from_probes([_trial(p) for p in probes], unit.search)
+    records: list[TryRecord] = []
+    predicted: dict[float, float | None] = {}
+    while crf is not None:
+        if on_try is not None:
+            on_try(crf, len(records) + 1)
+        known = records or probes
+        predicted[crf] = predict_vmaf([_trial(r) for r in known], crf, slope) if known else unit.predicted_vmaf
+        records.append(run_try(unit, crf, on_progress))
+        crf = next_crf([_trial(r) for r in records], unit.search, slope)
+    kept = choose([Trial(crf=r.crf, vmaf=r.vmaf, bytes=r.bytes) for r in records], unit.search)
+    record = next(r for r in records if r.crf == kept.crf)
+    target = Path(unit.target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    kept_path = Path(unit.folder) / f"{try_name(record.crf)}.mkv"
+    try:
+        os.link(kept_path, partial)  # no second copy of the bytes
+    except OSError:
+        shutil.copyfile(kept_path, partial)
+    os.replace(partial, target)
+    chunk = unit.chunk
+    result = ChunkResult(
+        index=chunk.index, start=chunk.start, end=chunk.end, start_time=chunk.start_time, end_time=chunk.end_time,
+        crf=record.crf, predicted_vmaf=_rounded(predicted.get(record.crf)), vmaf=record.vmaf,
+        in_band=unit.search.in_band(record.vmaf), bytes=record.bytes,
+        seconds=round(sum(r.seconds for r in (*probes, *records)), 3), tries=tuple(records), probes=tuple(probes),
+        worker=worker, cut=chunk.cut,
+    )  # fmt: skip
+    Path(unit.result).parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
+    return result
+
+
+def run_unit(
+    unit: ChunkUnit,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_try: TryStarted | None = None,
+    worker: str = "local",
+) -> ChunkResult:
+    """Run the unit with the search engine it names, so executors need not know the engines."""
+    if unit.engine == "builtin":
+        return run_chunk_unit(unit, on_progress, on_try, worker)
+    if unit.engine == "ab-av1":
+        from drapto.graph.abav1 import run_abav1_unit
+
+        return run_abav1_unit(unit, on_progress, on_try, worker)
+    raise ValueError(f"unknown search engine {unit.engine!r}")

@@ -1,0 +1,40 @@
+"""Executors run chunk work units. The graph hands a unit to an executor and gets a `ChunkResult` back;
+where the unit ran (this process, a cluster worker) is the executor's business, so the planner and the
+graph never change with it. Every executor leaves the unit's encode and result JSON in the local work
+folder, which is what the graph checks."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from drapto.graph.runner import Progress as ProgressReport
+from drapto.core.units import ChunkResult, ChunkUnit
+
+Progress = Callable[[ProgressReport], None]
+TryStarted = Callable[[float, int], None]
+
+
+class ChunkExecutor(Protocol):
+    def set_workers(self, workers: int) -> None: ...
+
+    def run(self, unit: ChunkUnit, on_progress: Progress, on_try: TryStarted) -> ChunkResult: ...
+
+
+class LocalExecutor:
+    """Runs the unit in the calling thread, `workers` units at a time; doit's threaded runner supplies the
+    threads (one more than the workers, so the audio steps run beside the chunks)."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self._slots = threading.BoundedSemaphore(max(workers, 1))
+
+    def set_workers(self, workers: int) -> None:
+        """Size the pool from the plan (known only once the chunks are), before any unit runs."""
+        self._slots = threading.BoundedSemaphore(max(workers, 1))
+
+    def run(self, unit: ChunkUnit, on_progress: Progress, on_try: TryStarted) -> ChunkResult:
+        from drapto.graph.chunkwork import run_unit
+
+        with self._slots:
+            return run_unit(unit, on_progress, on_try, worker="local")

@@ -1,0 +1,49 @@
+"""Run the scene scan (one downscaled decode of the whole video) and parse it into a `SceneScan`."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from fractions import Fraction
+from collections.abc import Callable
+from pathlib import Path
+
+from drapto.core import commands
+from drapto.errors import ProcessError
+from drapto.core.media import VideoStream
+from drapto.graph.runner import Progress, run_with_progress
+from drapto.core.scenes import FRAMES_LOG, KEYFRAMES_LOG, SCAN_WIDTH, SceneScan, parse_scan
+
+
+def scan_width(video: VideoStream, crop: str | None) -> int | None:
+    """Downscale wide pictures for scdet; leave small ones as they are."""
+    width = int(crop.split(":")[0]) if crop else video.width
+    return SCAN_WIDTH if width > SCAN_WIDTH else None
+
+
+def scan_scenes(
+    ffmpeg: str,
+    source: str,
+    video: VideoStream,
+    crop: str | None,
+    folder: Path,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> SceneScan:
+    """Decode the video once with scdet; the raw printouts live in a scratch folder under `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="scan-", dir=folder))
+    try:
+        argv = commands.scene_scan_argv(
+            ffmpeg, source, crop=crop, scan_width=scan_width(video, crop), frames_log=FRAMES_LOG, keyframes_log=KEYFRAMES_LOG
+        )
+        run_with_progress(argv, on_progress, cwd=str(scratch))
+        try:
+            return parse_scan(
+                (scratch / FRAMES_LOG).read_text(errors="replace"),
+                (scratch / KEYFRAMES_LOG).read_text(errors="replace"),
+                float(Fraction(video.frame_rate)) if video.frame_rate else None,
+            )
+        except (OSError, ValueError) as exc:
+            raise ProcessError(f"The scene scan of {source} gave no usable result: {exc}") from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,164 @@
+"""Check a muxed output against what the source and the plan promised, before it gets its final name."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import msgspec
+
+from drapto.core import commands
+from drapto.errors import DraptoError, SourceDamagedError, ValidationError
+from drapto.core.hdr import classify
+from drapto.core.media import MediaInfo
+from drapto.core.plan import CHUNK_RESULTS_NAME, Expectations
+from drapto.graph.probe import probe
+from drapto.graph.runner import run_capture
+from drapto.core.units import ChunkResults
+
+_VIDEO_LINE = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<codec>\w+).*?, (?P<pix_fmt>(?:yuv|gray|nv|p0)\w*)")
+
+
+def parse_pixel_format(ffmpeg_stderr: str) -> str | None:
+    """The first video stream's pixel format from ffmpeg's stream listing, e.g. `yuv420p10le`."""
+    match = _VIDEO_LINE.search(ffmpeg_stderr)
+    return match["pix_fmt"] if match else None
+
+
+def bit_depth_of(pixel_format: str | None) -> int | None:
+    if pixel_format is None:
+        return None
+    match = re.search(r"p(\d+)(?:le|be)$", pixel_format)
+    return int(match[1]) if match else 8
+
+
+def check_output(expect: Expectations, media: MediaInfo, pixel_format: str | None) -> list[str]:
+    """Every way `media` falls short of `expect`, as readable lines; empty means valid. Pure."""
+    problems: list[str] = []
+    if not media.video:
+        return ["no video stream"]
+    video = media.video[0]
+    if video.codec != "AV1":
+        problems.append(f"video codec is {video.codec}, expected AV1")
+    depth = bit_depth_of(pixel_format)
+    if depth != expect.bit_depth:
+        problems.append(f"video is {depth}-bit ({pixel_format}), expected {expect.bit_depth}-bit")
+    if (video.width, video.height) != (expect.width, expect.height):
+        problems.append(f"video is {video.width}x{video.height}, expected {expect.width}x{expect.height}")
+    if expect.duration is not None:
+        if media.duration is None:
+            problems.append("output has no duration")
+        elif abs(media.duration - expect.duration) > expect.duration_tolerance:
+            problems.append(
+                f"duration {media.duration:.3f}s differs from the source's {expect.duration:.3f}s "
+                f"by more than {expect.duration_tolerance:g}s"
+            )
+    colour = classify(video)
+    if colour.dynamic != expect.dynamic:
+        problems.append(f"video is {colour.dynamic}, expected {expect.dynamic}")
+    if expect.dolby_vision and colour.dolby_vision is None:
+        problems.append("Dolby Vision was expected but the output has none")
+    got = (video.color_primaries, video.transfer, video.matrix)
+    for label, want, have in zip(("primaries", "transfer", "matrix"), expect.colour, got, strict=True):
+        if want is not None and have != want:
+            problems.append(f"colour {label} is {have}, expected {want}")
+    channels = tuple(a.channels for a in media.audio)
+    if channels != expect.audio_channels:
+        problems.append(f"audio channels {list(channels)}, expected {list(expect.audio_channels)}")
+    not_opus = [a.index for a in media.audio if a.codec != "Opus"]
+    if not_opus:
+        problems.append(f"audio streams {not_opus} are not Opus")
+    for label, got, want in (
+        ("subtitle streams", len(media.text), expect.subtitles),
+        ("chapters", len(media.chapters), expect.chapters),
+        ("attachments", len(media.attachments), expect.attachments),
+    ):
+        if got != want:
+            problems.append(f"{got} {label}, expected {want}")
+    return problems
+
+
+def count_frames(ffmpeg: str, path: str) -> int:
+    """The number of video packets in `path` (a stream copy, no decode)."""
+    out = run_capture(commands.frame_count_argv(ffmpeg, path)).stdout.decode(errors="replace")
+    counts = [int(line.split("=", 1)[1]) for line in out.splitlines() if line.startswith("frame=")]
+    return counts[-1] if counts else 0
+
+
+def attached_results(ffmpeg: str, path: Path) -> ChunkResults | None:
+    """The per-chunk results a chunked encode attached to its output, or None."""
+    with tempfile.TemporaryDirectory(prefix="drapto-") as folder:
+        target = Path(folder) / CHUNK_RESULTS_NAME
+        run_capture(commands.dump_attachment_argv(ffmpeg, str(path), CHUNK_RESULTS_NAME, str(target)), check=False)
+        try:
+            return msgspec.json.decode(target.read_bytes(), type=ChunkResults)
+        except (OSError, msgspec.DecodeError):
+            return None
+
+
+def existing_expectations(source: MediaInfo, output: MediaInfo) -> Expectations:
+    """What an output drapto finished earlier must show, from the source alone (the crop and mode that
+    made it are unknown): the source's streams, duration and colour, a picture no larger than the
+    source's, and the source's attachments (plus the chunk results a chunked encode attaches). Pure."""
+    video = source.video[0]
+    width, height = video.width, video.height
+    if output.video and output.video[0].width <= width and output.video[0].height <= height:
+        width, height = output.video[0].width, output.video[0].height
+    attachments = len(source.attachments)
+    if len(output.attachments) == attachments + 1:
+        attachments += 1
+    return Expectations(
+        width=width,
+        height=height,
+        duration=source.duration,
+        audio_channels=tuple(s.channels for s in source.audio),
+        subtitles=len(source.text),
+        chapters=len(source.chapters),
+        attachments=attachments,
+        dynamic=classify(video).dynamic,
+        colour=(video.color_primaries, video.transfer, video.matrix),
+    )
+
+
+def existing_output_problems(ffmpeg: str, source: MediaInfo, path: Path) -> list[str]:
+    """Why an existing output is not a finished encode of `source`; empty when it is one."""
+    try:
+        media = probe(path)
+    except DraptoError as error:
+        return [error.message]
+    return _problems(ffmpeg, path, media, existing_expectations(source, media))
+
+
+def _problems(ffmpeg: str, path: Path, media: MediaInfo, expect: Expectations) -> list[str]:
+    listing = run_capture(commands.stream_summary_argv(ffmpeg, str(path)), check=False).stderr.decode(errors="replace")
+    problems = check_output(expect, media, parse_pixel_format(listing))
+    if expect.frames is not None:
+        frames = count_frames(ffmpeg, str(path))
+        if frames != expect.frames:
+            problems.append(f"{frames} video frames, the source has {expect.frames}")
+    return problems
+
+
+def damaged_source(decoded: float | None, declared: float | None, tolerance: float = 1.0) -> str | None:
+    """The message for a source that decodes to clearly less than its container declares (a truncated
+    download, a bad rip): that is the source's fault, and the user must hear so, not that the output is
+    short. Pure."""
+    if decoded is None or declared is None or decoded >= declared - tolerance:
+        return None
+    return (
+        f"The source is damaged: its video decodes to {decoded:.1f}s, but its container declares "
+        f"{declared:.1f}s (truncated or corrupt); drapto does not encode part of a film"
+    )
+
+
+def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
+    media = probe(path)
+    damaged = damaged_source(media.duration, expect.duration, expect.duration_tolerance)
+    if damaged:  # every frame that decoded was encoded, so a short output means a short source
+        raise SourceDamagedError(damaged)
+    problems = _problems(ffmpeg, path, media, expect)
+    if problems:
+        raise ValidationError(
+            f"Output failed validation: {'; '.join(problems)}", detail="\n".join(problems)
+        )
