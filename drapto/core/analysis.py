@@ -10,6 +10,7 @@ from drapto.core.crop import CropAnalysis, CropDecision, crop_summary
 from drapto.core.hdr import classify
 from drapto.core.media import Chapter, MediaInfo, TextStream
 from drapto.core.plan import Resolution, crf_for, opus_bitrate_kbps, resolution_class
+from drapto.core.plantext import clock
 
 
 class VideoSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,10 +109,7 @@ def analyse(media: MediaInfo, crop: CropAnalysis, config: Config) -> Analysis:
 
 
 def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "unknown"
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}.{int(seconds * 1000) % 1000:03d}"
+    return "unknown" if seconds is None else clock(seconds)
 
 
 def _flags(*pairs: tuple[str, bool]) -> str:

@@ -13,10 +13,11 @@ from drapto.core.units import ChunkResult, ChunkUnit
 
 
 def clock(seconds: float) -> str:
-    """1:02:03.250"""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{int(hours)}:{int(minutes):02d}:{secs:06.3f}"
+    """1:02:03.250, to the millisecond (rounded first, so 59.9996 s is 0:01:00.000, not 0:00:60.000)."""
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 def chunk_table(units: tuple[ChunkUnit, ...], results: Mapping[int, ChunkResult]) -> list[str]:
