@@ -66,6 +66,26 @@ class Expectations(msgspec.Struct, frozen=True, kw_only=True):
     frames: int | None = None  # chunked: the source's decoded frame count, which the output must equal
 
 
+def source_expectations(
+    media: MediaInfo, *, width: int, height: int, attachments: int, dolby_vision: bool = False
+) -> Expectations:
+    """What an output of `media` must show: its streams, duration and colour, at the given picture size
+    and attachment count (a plan knows them; a finished output's check infers them)."""
+    video = media.video[0]
+    return Expectations(
+        width=width,
+        height=height,
+        duration=media.duration,
+        audio_channels=tuple(s.channels for s in media.audio),
+        subtitles=len(media.text),
+        chapters=len(media.chapters),
+        attachments=attachments,
+        dynamic=classify(video).dynamic,
+        dolby_vision=dolby_vision,
+        colour=(video.color_primaries, video.transfer, video.matrix),
+    )
+
+
 class WorkPaths(msgspec.Struct, frozen=True, kw_only=True):
     """Every file one job writes: the work directory beside the output, and the output itself."""
 
@@ -252,17 +272,8 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
             )
         )
     width, height = _crop_size(crop, video.width, video.height)
-    expect = Expectations(
-        width=width,
-        height=height,
-        duration=media.duration,
-        audio_channels=tuple(s.channels for s in media.audio),
-        subtitles=len(media.text),
-        chapters=len(media.chapters),
-        attachments=len(media.attachments),
-        dynamic=colour.dynamic,
-        dolby_vision=keep_rpu,
-        colour=(video.color_primaries, video.transfer, video.matrix),
+    expect = source_expectations(
+        media, width=width, height=height, attachments=len(media.attachments), dolby_vision=keep_rpu
     )
     return _Common(
         video=video, colour=colour, keep_rpu=keep_rpu, audio_steps=tuple(audio_steps), expect=expect,

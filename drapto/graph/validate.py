@@ -12,7 +12,7 @@ from drapto.core import commands
 from drapto.errors import DraptoError, SourceDamagedError, ValidationError
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
-from drapto.core.plan import CHUNK_RESULTS_NAME, Expectations
+from drapto.core.plan import CHUNK_RESULTS_NAME, Expectations, source_expectations
 from drapto.graph.probe import probe
 from drapto.graph.runner import run_capture
 from drapto.core.units import ChunkResults
@@ -108,17 +108,7 @@ def existing_expectations(source: MediaInfo, output: MediaInfo) -> Expectations:
     attachments = len(source.attachments)
     if len(output.attachments) == attachments + 1:
         attachments += 1
-    return Expectations(
-        width=width,
-        height=height,
-        duration=source.duration,
-        audio_channels=tuple(s.channels for s in source.audio),
-        subtitles=len(source.text),
-        chapters=len(source.chapters),
-        attachments=attachments,
-        dynamic=classify(video).dynamic,
-        colour=(video.color_primaries, video.transfer, video.matrix),
-    )
+    return source_expectations(source, width=width, height=height, attachments=attachments)
 
 
 def existing_output_problems(ffmpeg: str, source: MediaInfo, path: Path) -> list[str]:
