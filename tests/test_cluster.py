@@ -201,6 +201,22 @@ def test_killed_drapto_resumes_without_resending_finished_chunks(reference, dask
     assert chunks_of(ffmpeg, out) == expected
 
 
+def test_a_chunk_sent_to_a_worker_that_runs_something_else_fails_clearly(dask_cluster):
+    """A worker that joins after the start check is checked by its first chunk: here the client claims
+    another drapto version, so every worker differs from it and the chunk fails before encoding."""
+    import drapto
+    from distributed import Client
+
+    from drapto.graph.cluster import machine_facts, run_remote
+
+    elsewhere = msgspec.structs.replace(machine_facts(), drapto="0.0.0-elsewhere")
+    with Client(dask_cluster.address, timeout="20s") as client:
+        future = client.submit(run_remote, None, None, "check", elsewhere, pure=False)
+        with pytest.raises(Exception, match=rf"tcp://127\.0\.0\.1:\d+ must run what this machine runs: "
+                                            rf"drapto {drapto.__version__} there, 0\.0\.0-elsewhere here"):  # fmt: skip
+            future.result(timeout=60)
+
+
 def test_a_worker_killed_mid_chunk_costs_only_that_chunk(reference, dask_cluster, tmp_path, ffmpeg):
     """Last in the module: it leaves the cluster one worker short."""
     source, expected = reference

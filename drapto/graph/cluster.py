@@ -208,13 +208,27 @@ def machine_facts(ffmpeg: str | None = None) -> Facts:
     )  # fmt: skip
 
 
+_own_facts: Facts | None = None  # this worker process's facts, found once: by the start check or a first chunk
+
+
+def own_facts() -> Facts:
+    global _own_facts
+    if _own_facts is None:
+        _own_facts = machine_facts()
+    return _own_facts
+
+
 def worker_facts() -> bytes:
-    """`machine_facts` on a worker (Client.run calls it on the worker's event loop, where the subprocess
+    """`own_facts` on a worker (Client.run calls it on the worker's event loop, where the subprocess
     runner cannot start its own: it runs in a thread of its own)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:
-        return msgspec.json.encode(pool.submit(machine_facts).result())
+        return msgspec.json.encode(pool.submit(own_facts).result())
+
+
+class WorkerMismatch(Exception):
+    """A worker that was not checked at the start (it joined later) runs something other than the client."""
 
 
 def readable(path: str, size: int) -> bool:
@@ -224,16 +238,20 @@ def readable(path: str, size: int) -> bool:
         return False
 
 
-def run_remote(unit: ChunkUnit, copy: bytes | None, key: str) -> tuple[bytes, ChunkResult]:
+def run_remote(unit: ChunkUnit, copy: bytes | None, key: str, client: Facts | None = None) -> tuple[bytes, ChunkResult]:
     """One chunk unit on a worker, in a temporary folder: from the shared source, or from the copy sent
     with the task. Returns the kept encode's bytes and the result. Progress goes to the client as worker
-    events (`PROGRESS_TOPIC`), tagged with `key`."""
+    events (`PROGRESS_TOPIC`), tagged with `key`. First, the worker's own facts (found by the start
+    check, or now for a worker that joined later) must match the `client`'s, so no chunk is encoded by a
+    different drapto, ffmpeg or SVT-AV1."""
     from distributed import get_worker
 
     from drapto.graph.chunkwork import run_unit
     from drapto.graph.ffmpeg import resolve_ffmpeg
 
     worker = get_worker()
+    if client is not None and (found := differences(client, own_facts())):
+        raise WorkerMismatch(f"worker {worker.address} must run what this machine runs: {'; '.join(found)}")
     for name, value in NANNY_ENVIRON.items():  # Dask's worker settings, not for the encoders drapto starts
         if os.environ.get(name) == value:
             del os.environ[name]
@@ -305,7 +323,7 @@ class Session:
         self.client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
 
     def _check_workers(self) -> list[Worker]:
-        here = machine_facts(self.ffmpeg)
+        here = self.facts = machine_facts(self.ffmpeg)
         answers = self.client.run(worker_facts, on_error="return")
         nthreads = self.client.nthreads()
         workers = []
@@ -465,7 +483,7 @@ class DaskExecutor:
         session.listen(key, on_progress, on_try)
         try:
             with self._slots:
-                future = session.client.submit(run_remote, remote, copy, key, key=key, pure=False)
+                future = session.client.submit(run_remote, remote, copy, key, session.facts, key=key, pure=False)
                 del copy
                 try:
                     encoded, result = future.result()
