@@ -229,11 +229,10 @@ def chunk_encode_argv(
     fractional CRF only reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the
     VMAF reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
     log goes to a relative file name (ffmpeg runs in the chunk's folder)."""
-    window = (["-ss", f"{seek:.6f}"] if seek > 0 else []) + (["-t", f"{stop - seek:.6f}"] if stop is not None else [])
     crop_filter = f"crop={crop}," if crop else ""
     return [
         ffmpeg, *_RUN_FLAGS,
-        *window, "-i", source,
+        *_chunk_window(seek, stop), "-i", source,
         "-filter_complex", f"[0:v]trim=end_frame={frames},{crop_filter}format=yuv420p10le,split[enc][ref]",
         "-map", "[enc]",
         "-c:v", "libsvtav1",

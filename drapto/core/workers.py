@@ -36,12 +36,17 @@ class Budget(msgspec.Struct, frozen=True, kw_only=True):
         return workers, max(1, cores // workers)
 
 
-def machine_budget(requested: int = 0) -> Budget:
-    """This machine's usable cores (affinity-aware) and physical memory."""
+def usable_cores() -> int:
+    """The cores this process may run on (affinity-aware)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
+        return os.cpu_count() or 1
+
+
+def machine_budget(requested: int = 0) -> Budget:
+    """This machine's usable cores and physical memory."""
+    cores = usable_cores()
     try:
         memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
     except (ValueError, OSError, AttributeError):

@@ -25,6 +25,7 @@ import msgspec
 
 from drapto.core import commands
 from drapto.errors import DependencyError, ProcessError
+from drapto.graph.chunkwork import write_atomic
 from drapto.graph.runner import Progress, run_capture, run_with_progress
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
 from drapto.graph.validate import count_frames
@@ -184,13 +185,6 @@ def _auto_encode(
     )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
-
-
 def _keep(encoded: Path, target: Path) -> None:
     """Move the kept encode to the unit's target through `.partial`, so the target is never half there."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -230,5 +224,5 @@ def run_abav1_unit(
         crf=record.crf, predicted_vmaf=None, vmaf=vmaf, in_band=unit.search.in_band(vmaf), bytes=record.bytes,
         seconds=round(all_seconds, 3), tries=(record,), worker=worker, cut=chunk.cut,
     )  # fmt: skip
-    _write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
+    write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
     return result

@@ -53,7 +53,7 @@ def run_probe(unit: ChunkUnit, crf: float) -> TryRecord:
     )  # fmt: skip
     partial.unlink(missing_ok=True)
     log.unlink(missing_ok=True)
-    _write_atomic(record_path, msgspec.json.encode(record))
+    write_atomic(record_path, msgspec.json.encode(record))
     return record
 
 
@@ -69,7 +69,9 @@ def _cached(folder: Path, crf: float, key: str) -> TryRecord | None:
     return record
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through `<path>.partial`, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(data)
     os.replace(partial, path)
@@ -103,7 +105,7 @@ def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None]
         key=key, crf=crf, vmaf=round(pool_scores(scores, unit.scoring.pool), 4), frames_scored=len(scores),
         bytes=encode_path.stat().st_size, seconds=round(seconds, 3),
     )  # fmt: skip
-    _write_atomic(folder / f"{try_name(crf)}.json", msgspec.json.encode(record))
+    write_atomic(folder / f"{try_name(crf)}.json", msgspec.json.encode(record))
     return record
 
 
@@ -165,8 +167,7 @@ def run_chunk_unit(
         seconds=round(sum(r.seconds for r in (*probes, *records)), 3), tries=tuple(records), probes=tuple(probes),
         worker=worker, cut=chunk.cut,
     )  # fmt: skip
-    Path(unit.result).parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
+    write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
     return result
 
 

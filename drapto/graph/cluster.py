@@ -33,10 +33,11 @@ import msgspec
 from drapto.core import commands
 from drapto.core.config import Config
 from drapto.errors import DependencyError, DraptoError, ProcessError
+from drapto.graph.chunkwork import run_unit, write_atomic
 from drapto.graph.runner import Progress, run_capture
 from drapto.core.tries import try_key
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
-from drapto.core.workers import Budget
+from drapto.core.workers import Budget, usable_cores
 
 # What a worker's ffmpeg must have to run a chunk unit (libopus is not needed there: audio stays local)
 NEEDED = {
@@ -191,10 +192,7 @@ def machine_facts(ffmpeg: str | None = None) -> Facts:
     import drapto
     from drapto.graph.ffmpeg import capabilities, resolve_ffmpeg, versions
 
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
+    cpus = usable_cores()
     try:
         ffmpeg = ffmpeg or resolve_ffmpeg()
         have = capabilities(ffmpeg)
@@ -246,7 +244,6 @@ def run_remote(unit: ChunkUnit, copy: bytes | None, key: str, client: Facts | No
     different drapto, ffmpeg or SVT-AV1."""
     from distributed import get_worker
 
-    from drapto.graph.chunkwork import run_unit
     from drapto.graph.ffmpeg import resolve_ffmpeg
 
     worker = get_worker()
@@ -317,13 +314,14 @@ class Session:
         self._modes: dict[str, str] = {}
         self._starts: dict[str, float] = {}
         self._listeners: dict[str, tuple[Callable[[Progress], None], Callable[[float, int], None]]] = {}
+        self.facts = machine_facts(ffmpeg)  # what every worker must match, now and when it joins later
         self.workers = self._check_workers()
         self.lp = threads_per_unit(self.workers)
         self.budget = cluster_budget(self.workers, self.lp)
         self.client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
 
     def _check_workers(self) -> list[Worker]:
-        here = self.facts = machine_facts(self.ffmpeg)
+        here = self.facts
         answers = self.client.run(worker_facts, on_error="return")
         nthreads = self.client.nthreads()
         workers = []
@@ -495,16 +493,8 @@ class DaskExecutor:
             session.listen(key, None)
             copy_path.unlink(missing_ok=True)
         result = rekeyed(unit, result, result.worker)
-        target = Path(unit.target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(encoded)
-        os.replace(partial, target)
-        result_path = Path(unit.result)
-        result_path.parent.mkdir(parents=True, exist_ok=True)
-        partial = result_path.with_name(result_path.name + ".partial")
-        partial.write_bytes(msgspec.json.format(msgspec.json.encode(result)))
-        os.replace(partial, result_path)
+        write_atomic(Path(unit.target), encoded)
+        write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
         return result
 
     def _copy(self, unit: ChunkUnit, path: Path) -> tuple[ChunkUnit, bytes]:

@@ -267,14 +267,18 @@ def _stamp(step: Step) -> bytes:
     return msgspec.json.encode({"argv": step.argv, "inputs": inputs})
 
 
+def _stamped(target: str, stamp: Callable[[], bytes]) -> bool:
+    """`target` exists and its `<target>.stamp` holds what `stamp` computes now."""
+    try:
+        return Path(target).is_file() and Path(target + ".stamp").read_bytes() == stamp()
+    except OSError:
+        return False
+
+
 def _already_done(step: Step) -> bool:
     """The target exists and its stamp says this exact step made it: a run killed after the step finished
     but before doit recorded it (the record is written moments later, on the main thread) redoes nothing."""
-    stamp = Path(step.target + ".stamp")
-    try:
-        return Path(step.target).is_file() and stamp.read_bytes() == _stamp(step)
-    except OSError:
-        return False
+    return _stamped(step.target, lambda: _stamp(step))
 
 
 def progress_event(source: str, step: str, report: Progress, duration: float | None) -> events.StepProgress:
@@ -370,10 +374,7 @@ def _chunk_stamp(unit: ChunkUnit) -> bytes:
 def _chunk_done(unit: ChunkUnit) -> bool:
     """The chunk's encode and result exist and its stamp says this exact unit made them: a run killed after
     the chunk finished but before doit recorded it sends nothing again (to a cluster, or to the encoder)."""
-    try:
-        return Path(unit.result).is_file() and Path(unit.result + ".stamp").read_bytes() == _chunk_stamp(unit)
-    except OSError:
-        return False
+    return _stamped(unit.result, lambda: _chunk_stamp(unit))
 
 
 def _run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) -> None:

@@ -68,7 +68,7 @@ def describe(event: events.Event) -> str | None:
             return (
                 f"  {event.step}: CRF {event.crf:g}, VMAF {event.vmaf:.2f}{predicted}, {human_bytes(event.bytes)}, "
                 f"{event.tries} {'try' if event.tries == 1 else 'tries'}, {event.elapsed:.1f}s"
-                + ("" if event.worker == "local" else f" on {event.worker.split('://')[-1]}")
+                + ("" if event.worker == "local" else on_worker(event.worker))
                 + ("" if event.in_band else " (outside the target band)")
             )
         case events.CropDecided():
@@ -101,6 +101,11 @@ def describe(event: events.Event) -> str | None:
                 lines.append(f"  {entry.status:<8} {entry.file}: {detail}")
             return "\n".join(lines)
     return None
+
+
+def on_worker(address: str) -> str:
+    """" on 10.0.0.5:40123": where a chunk runs, a cluster worker's address without its scheme."""
+    return f" on {address.split('://')[-1]}"
 
 
 def rates(event: events.StepProgress) -> str:
@@ -217,7 +222,7 @@ class RichReporter:
                 return
         if isinstance(event, events.StepProgress):
             if event.step in self._bars and event.fraction is not None:
-                where = f" on {event.worker.split('://')[-1]}" if event.worker else ""  # a cluster worker
+                where = on_worker(event.worker) if event.worker else ""
                 self.progress.update(
                     self._bars[event.step], completed=event.fraction, rates=rates(event), description=event.step + where
                 )
