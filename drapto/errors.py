@@ -36,3 +36,21 @@ class ValidationError(DraptoError):
 
 class SourceDamagedError(DraptoError):
     """The source decodes to clearly less than its container declares: nothing to fix in drapto."""
+
+
+class OutputBusyError(DraptoError):
+    """Another drapto run holds the output's lock: nothing was started."""
+
+    exit_code = 2
+
+
+class DiskFullError(DraptoError):
+    """A filesystem drapto writes to is (or would be) full; the partial file that failed was removed."""
+
+
+class SourceGoneError(DraptoError):
+    """The source disappeared while drapto was reading it; what was finished is kept."""
+
+
+class NotWritableError(DraptoError):
+    """A folder drapto writes to became unwritable (read-only, permissions) during the run."""

@@ -87,13 +87,13 @@ def test_scene_scan_argv(snapshot):
     ] == snapshot  # fmt: skip
 
 
-def test_concat_mux_and_frame_count_argv(snapshot):
+def test_concat_mux_and_packet_read_argv(snapshot):
     plan = chunked(media())
     steps = {step.name: list(step.argv) for step in plan.steps}
     assert {
         "concat": steps["concat"],
         "mux": steps["mux"],
-        "frame_count": commands.frame_count_argv("ffmpeg", "/out/x.mkv"),
+        "packet_read": commands.packet_read_argv("ffmpeg", "/out/x.mkv"),
         "list": commands.concat_list([("0000.mkv", 12.512500), ("0001.mkv", 16.683333)]),
     } == snapshot
 

@@ -282,11 +282,13 @@ def concat_argv(ffmpeg: str, concat_list: str, target: str) -> list[str]:
     ]  # fmt: skip
 
 
-def frame_count_argv(ffmpeg: str, path: str) -> list[str]:
-    """Count the first video stream's packets by stream copy (no decode); `-progress` prints `frame=N`."""
+def packet_read_argv(ffmpeg: str, path: str) -> list[str]:
+    """Read every packet of `path` by stream copy (no decode: it runs at disk speed), listing the first
+    video stream's packets (time base, timestamps, durations) on stdout. The demuxer parses the whole
+    file, so a cut or corrupt file shows as errors on stderr or as video that ends early."""
     return [
-        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
-        "-i", path, "-map", "0:v:0", "-c", "copy", "-f", "null", "-",
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
+        "-i", path, "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-",
     ]  # fmt: skip
 
 

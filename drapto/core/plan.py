@@ -56,6 +56,7 @@ class Expectations(msgspec.Struct, frozen=True, kw_only=True):
     bit_depth: int = 10
     duration: float | None
     duration_tolerance: float = 1.0
+    video_duration: float | None = None  # the source's video stream, where the output's video must end
     audio_channels: tuple[int, ...]
     subtitles: int
     chapters: int
@@ -76,6 +77,7 @@ def source_expectations(
         width=width,
         height=height,
         duration=media.duration,
+        video_duration=video.duration or media.duration,
         audio_channels=tuple(s.channels for s in media.audio),
         subtitles=len(media.text),
         chapters=len(media.chapters),

@@ -8,12 +8,15 @@ directory is the only state besides the targets. The CLI and `dodo.py` both buil
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import os
 import shutil
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from drapto.core import commands, events
 from drapto.core.config import Config
 from drapto.core.crop import CropAnalysis, CropDecision
 from drapto.graph.cropdetect import analyse_crop
-from drapto.errors import DraptoError, SourceDamagedError, ValidationError
+from drapto.errors import DraptoError, NotWritableError, SourceDamagedError, SourceGoneError, ValidationError
 from drapto.graph.executor import ChunkExecutor, LocalExecutor
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
@@ -39,6 +42,7 @@ from drapto.graph.probe import probe, require_video
 from drapto.graph.runner import Progress, run_with_progress, terminate_all
 from drapto.core.scenes import SceneScan
 from drapto.graph.scenescan import scan_scenes
+from drapto.graph.space import disk_full_error, is_disk_full
 from drapto.core.units import ChunkResults, ChunkUnit, load_result
 from drapto.graph.validate import damaged_source, validate_output
 from drapto.core.workers import Budget, machine_budget
@@ -243,19 +247,55 @@ def _step_label(task_name: str) -> str:
     return task_name.split(":", 1)[-1]
 
 
-def _guarded(outcome: Outcome, body: Callable[[], None]) -> TaskFailed | None:
-    """doit action wrapper: a DraptoError becomes a clean TaskFailed (no traceback) kept for the CLI.
-    On the main thread (doit's sequential runner) it first checkpoints what earlier steps recorded; with
-    the threaded runner the reporter does that, on the main thread, as each step succeeds (sqlite
-    connections belong to the thread that made them)."""
+def _guarded(outcome: Outcome, job: Job, label: str, partials: Callable[[], list[Path]], body: Callable[[], None]) -> TaskFailed | None:
+    """doit action wrapper: any failure becomes a clean TaskFailed (no traceback) whose DraptoError is kept
+    for the CLI, explained in one line (`explain`), and the step's partial files are removed. On the main
+    thread (doit's sequential runner) it first checkpoints what earlier steps recorded; with the threaded
+    runner the reporter does that, on the main thread, as each step succeeds (sqlite connections belong
+    to the thread that made them)."""
     if threading.current_thread() is threading.main_thread():
         checkpoint_dependency_db()
     try:
         body()
-    except DraptoError as exc:
-        outcome.error = exc
-        return TaskFailed(exc.message)
+    except Exception as exc:  # noqa: BLE001 - every failure must reach the user as one line
+        for path in partials():
+            path.unlink(missing_ok=True)
+        error = explain(job, label, exc)
+        if outcome.error is None:
+            outcome.error = error
+        return TaskFailed(error.message)
     return None
+
+
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def explain(job: Job, label: str, exc: BaseException) -> DraptoError:
+    """What a failed step means to the user, in one line: the source vanished, a disk filled up, a folder
+    became unwritable, the DraptoError the step raised, or (a fault drapto did not foresee) the step's
+    name and the error, with the traceback kept for the run log."""
+    if not Path(job.source).exists():
+        return SourceGoneError(
+            f"The source disappeared during {label}: {job.source}; what was finished is kept: put it back and "
+            "run the same command again"
+        )
+    workdir = Path(work_paths(Path(job.output)).workdir)
+    if is_disk_full(exc):
+        folder = Path(exc.filename).parent if isinstance(exc, OSError) and exc.filename else workdir
+        return disk_full_error(folder, label)
+    detail = str(getattr(exc, "detail", ""))
+    if (isinstance(exc, OSError) and exc.errno in _NOT_WRITABLE) or "Read-only file system" in detail:
+        folder = Path(exc.filename).parent if isinstance(exc, OSError) and exc.filename else workdir
+        reason = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else "Read-only file system"
+        return NotWritableError(
+            f"Cannot write to {folder} during {label} ({reason}); make it writable and run the same command again"
+        )
+    if isinstance(exc, DraptoError):
+        return exc
+    return DraptoError(
+        f"Step {label} failed unexpectedly: {type(exc).__name__}: {exc}",
+        detail="".join(traceback.format_exception(exc)),
+    )
 
 
 def _stamp(step: Step) -> bytes:
@@ -505,13 +545,21 @@ def namespace(
     emit = locked(emit)  # chunk workers emit from their own threads
     executor = executor or LocalExecutor(chunk_workers(job))
 
-    def action(body: Callable[..., None], *args: Any) -> Callable[[], TaskFailed | None]:
-        return functools.partial(_guarded, outcome, functools.partial(body, *args))
+    def action(
+        label: str, partials: list[str], body: Callable[..., None], *args: Any, sweep: str | None = None
+    ) -> Callable[[], TaskFailed | None]:
+        """A step's doit action: `body(*args)` under `_guarded`, which removes `partials` (and every
+        `*.partial` in the folder `sweep`) when it fails."""
+
+        def found() -> list[Path]:
+            return [*map(Path, partials), *(Path(sweep).glob("*.partial") if sweep else ())]
+
+        return functools.partial(_guarded, outcome, job, label, found, functools.partial(body, *args))
 
     def task_probe() -> dict[str, Any]:
         """Probe the source with MediaInfo into probe.json."""
         return {
-            "actions": [action(_write_probe, job, emit)],
+            "actions": [action("probe", [partial_name(paths.probe)], _write_probe, job, emit)],
             "file_dep": [job.source],
             "targets": [paths.probe],
             "uptodate": [config_changed(PROBE_VERSION)],
@@ -521,7 +569,7 @@ def namespace(
     def task_crop() -> dict[str, Any]:
         """Decide the crop into crop.json (cropdetect samples when the setting is auto)."""
         return {
-            "actions": [action(_write_crop, job, emit)],
+            "actions": [action("crop", [partial_name(paths.crop)], _write_crop, job, emit)],
             "file_dep": [job.source, paths.probe],
             "targets": [paths.crop],
             "uptodate": [config_changed(f"{CROP_VERSION} {job.config.crop}")],
@@ -538,7 +586,7 @@ def namespace(
         crop = load_crop(paths.crop).decision.crop
         yield {
             "name": "scenes",
-            "actions": [action(_write_scenes, job, emit)],
+            "actions": [action("scenes", [partial_name(paths.scenes)], _write_scenes, job, emit)],
             "file_dep": [job.source, paths.probe, paths.crop],
             "targets": [paths.scenes],
             "uptodate": [config_changed(f"{SCENES_VERSION} {crop}")],
@@ -561,9 +609,9 @@ def namespace(
         for step in steps:
             if step.name == "concat":
                 run: Callable[..., None] = functools.partial(_concat, job, plan, step, emit)
-                body = action(run)
+                body = action(step.name, [step.partial, partial_name(plan.paths.chunk_results)], run)
             else:
-                body = action(_run_step, job, step, emit)
+                body = action(step.name, [step.partial], _run_step, job, step, emit)
             yield {
                 "name": step.name,
                 "actions": [body],
@@ -574,14 +622,17 @@ def namespace(
         for unit in sorted(plan.chunks, key=lambda u: -u.chunk.frames):  # longest first: less idle at the end
             yield {
                 "name": f"chunk-{unit.chunk.index:04d}",
-                "actions": [action(_run_chunk, job, unit, executor, emit)],
+                "actions": [action(
+                    f"chunk-{unit.chunk.index:04d}", [partial_name(unit.target), partial_name(unit.result)],
+                    _run_chunk, job, unit, executor, emit, sweep=unit.folder,
+                )],  # fmt: skip
                 "file_dep": [job.source],
                 "targets": [unit.target, unit.result],
                 "uptodate": [config_changed(msgspec.json.encode(unit).decode())],
             }
         yield {
             "name": "validate",
-            "actions": [action(_finish_output, job, plan, emit)],
+            "actions": [action("validate", [partial_name(paths.output)], _finish_output, job, plan, emit)],
             "file_dep": [paths.muxed],
             "targets": [paths.output],
             "uptodate": [config_changed(msgspec.json.encode(plan.expect).decode())],
@@ -620,10 +671,12 @@ def event_reporter(job: Job, emit: Emit, outcome: Outcome, *, say_failures: bool
                 emit(events.StepSkipped(file=job.source, step=_step_label(task.name)))
 
         def add_failure(self, task: Any, fail: Any) -> None:
-            if outcome.error is None:
-                outcome.error = DraptoError(f"Step {_step_label(task.name)} failed: {fail.message}", fail.get_msg())
+            label = _step_label(task.name)
+            if outcome.error is None:  # doit's own failure (a missing dependency): its first line, no internals
+                lines = str(fail.message or "").strip().splitlines() or ["failed"]
+                outcome.error = explain(job, label, DraptoError(f"Step {label} failed: {lines[0]}", fail.get_msg()))
             if say_failures:
-                emit(events.FileFailed(file=job.source, message=f"{_step_label(task.name)}: {fail.message}"))
+                emit(events.FileFailed(file=job.source, message=outcome.error.message))
 
         def runtime_error(self, msg: str) -> None:
             if outcome.error is None:
@@ -664,6 +717,9 @@ def parallel_args(job: Job) -> list[str]:
     return ["-n", str(chunk_workers(job) + 1), "-P", "thread"]
 
 
+_held_locks = contextlib.ExitStack()  # the dodo.py route's output lock, held for the life of the process
+
+
 def dodo_namespace(source: str | None, output: str | None, emit: Emit) -> dict[str, Any]:
     """What `dodo.py` exposes: the job's graph when `input=` and `output=` are given, reporting through
     `emit` (dodo.py passes the shell's plain reporter), else a task that says how to call it (so
@@ -671,6 +727,7 @@ def dodo_namespace(source: str | None, output: str | None, emit: Emit) -> dict[s
     from drapto.core.config import load_config
     from drapto.graph.ffmpeg import resolve_ffmpeg
     from drapto.graph.jobs import check_not_source, output_for
+    from drapto.graph.outputlock import output_lock
 
     try:
         if not source or not output:
@@ -680,6 +737,7 @@ def dodo_namespace(source: str | None, output: str | None, emit: Emit) -> dict[s
         check_not_source(source_path, target)
         config = load_config()
         job, _plan = ready_job(source_path, target, config, resolve_ffmpeg(config.ffmpeg))
+        _held_locks.enter_context(output_lock(target))  # held until doit's process ends
     except DraptoError as error:
         return _failing_encode_task(error.message)
     outcome = Outcome()

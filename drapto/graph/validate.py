@@ -79,11 +79,68 @@ def check_output(expect: Expectations, media: MediaInfo, pixel_format: str | Non
     return problems
 
 
+_LOG_PREFIX = re.compile(r"^(\[[^\]]*\]\s*)+")  # ffmpeg's "[in#0/matroska,webm @ 0x55…] " context
+
+
+class PacketRead(msgspec.Struct, frozen=True):
+    """What reading every packet of a file found: the first video stream's packet count, where its
+    video ends (seconds), and what the demuxer complained of (empty for a clean file)."""
+
+    frames: int
+    video_end: float | None
+    errors: tuple[str, ...]
+
+
+def parse_packets(listing: str, errors: str = "", returncode: int = 0) -> PacketRead:
+    """framecrc's listing (`#tb 0: 1/1000`, then `0, dts, pts, duration, size, crc` per packet) and
+    ffmpeg's error-level stderr, as a PacketRead. Pure."""
+    numerator, denominator = 1, 1000
+    frames, end = 0, None
+    for line in listing.splitlines():
+        if line.startswith("#tb 0:"):
+            numerator, denominator = (int(part) for part in line.split(":", 1)[1].strip().split("/"))
+        elif line.startswith("0,"):
+            fields = line.split(",")
+            frames += 1
+            try:
+                stop = int(fields[2]) + int(fields[3])
+            except ValueError:  # a packet with no timestamp (NOPTS)
+                continue
+            end = stop if end is None else max(end, stop)
+    complaints = [_LOG_PREFIX.sub("", line).strip() for line in errors.splitlines() if line.strip()]
+    if returncode != 0 and not complaints:
+        complaints.append(f"ffmpeg stopped reading it with exit code {returncode}")
+    return PacketRead(
+        frames=frames,
+        video_end=None if end is None else end * numerator / denominator,
+        errors=tuple(complaints),
+    )
+
+
+def read_packets(ffmpeg: str, path: str) -> PacketRead:
+    """Read every packet of `path` (a stream copy to a listing, no decode)."""
+    done = run_capture(commands.packet_read_argv(ffmpeg, path), check=False)
+    return parse_packets(done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"), done.returncode)
+
+
 def count_frames(ffmpeg: str, path: str) -> int:
     """The number of video packets in `path` (a stream copy, no decode)."""
-    out = run_capture(commands.frame_count_argv(ffmpeg, path)).stdout.decode(errors="replace")
-    counts = [int(line.split("=", 1)[1]) for line in out.splitlines() if line.startswith("frame=")]
-    return counts[-1] if counts else 0
+    return read_packets(ffmpeg, path).frames
+
+
+def packet_problems(read: PacketRead, expect: Expectations) -> list[str]:
+    """Every way the packets read fall short of `expect`: a file that does not end cleanly, video that
+    stops before the source's does, a frame count that differs (chunked). Pure."""
+    problems = []
+    if read.errors:
+        problems.append(f"the file is damaged: {read.errors[0]}")
+    end = expect.video_duration or expect.duration
+    if end is not None and (read.video_end is None or read.video_end < end - expect.duration_tolerance):
+        reached = "no video packets" if read.video_end is None else f"its video ends at {read.video_end:.3f}s"
+        problems.append(f"{reached}, the source's runs to {end:.3f}s")
+    if expect.frames is not None and read.frames != expect.frames:
+        problems.append(f"{read.frames} video frames, the source has {expect.frames}")
+    return problems
 
 
 def attached_results(ffmpeg: str, path: Path) -> ChunkResults | None:
@@ -122,12 +179,9 @@ def existing_output_problems(ffmpeg: str, source: MediaInfo, path: Path) -> list
 
 def _problems(ffmpeg: str, path: Path, media: MediaInfo, expect: Expectations) -> list[str]:
     listing = run_capture(commands.stream_summary_argv(ffmpeg, str(path)), check=False).stderr.decode(errors="replace")
-    problems = check_output(expect, media, parse_pixel_format(listing))
-    if expect.frames is not None:
-        frames = count_frames(ffmpeg, str(path))
-        if frames != expect.frames:
-            problems.append(f"{frames} video frames, the source has {expect.frames}")
-    return problems
+    return check_output(expect, media, parse_pixel_format(listing)) + packet_problems(
+        read_packets(ffmpeg, str(path)), expect
+    )
 
 
 def damaged_source(decoded: float | None, declared: float | None, tolerance: float = 1.0) -> str | None:

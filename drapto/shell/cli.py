@@ -23,12 +23,16 @@ from drapto.core import events
 from drapto.shell import history
 from drapto.graph import runlog
 from drapto.core.config import Config, default_config_path, load_config, load_settings, show_config, show_sources
-from drapto.errors import DraptoError, InputError, ValidationError
+from drapto.errors import DraptoError, InputError, OutputBusyError, ValidationError
 from drapto.core.analysis import analyse, render_text
 from drapto.graph.cropdetect import analyse_crop
 from drapto.graph.ffmpeg import check_capabilities, resolve_ffmpeg, versions
 from drapto.graph.tasks import plan_job, ready_job, run_job
-from drapto.graph.jobs import check_not_source, check_output_folder, check_outside, discover, output_for
+from drapto.graph.jobs import (
+    check_not_source, check_output_folder, check_outside, discover, output_for, prepare_output_dir,
+)  # fmt: skip
+from drapto.graph.outputlock import output_lock
+from drapto.graph.space import check_space
 from drapto.graph.validate import existing_output_problems
 from drapto.graph.probe import probe, require_video
 from drapto.graph.runner import set_responsive, terminate_all
@@ -343,12 +347,37 @@ def _encode_one(
     position: tuple[int, int] | None = None,
     report: bool = False,
 ) -> tuple[str, int]:
-    """Encode one file; returns ("done"|"skipped", output size)."""
+    """Encode one file, holding its output's lock (a second run on the same output is refused); returns
+    ("done"|"skipped", output size)."""
     check_not_source(source, output)
+    prepare_output_dir(output)
+    try:
+        with output_lock(output):
+            return _encode_locked(source, output, config, ffmpeg, emit, force=force, position=position, report=report)
+    finally:
+        if not config.keep:
+            try:
+                Path(work_paths(output).workdir).parent.rmdir()  # the shared .drapto folder, once no job uses it
+            except OSError:
+                pass
+
+
+def _encode_locked(
+    source: Path,
+    output: Path,
+    config: Config,
+    ffmpeg: str,
+    emit: Any,
+    *,
+    force: bool,
+    position: tuple[int, int] | None,
+    report: bool,
+) -> tuple[str, int]:
     workdir = Path(work_paths(output).workdir)
     if output.exists() and not workdir.exists() and _existing_output(source, output, ffmpeg, emit, force=force):
         return "skipped", 0
     job, plan = ready_job(source, output, config, ffmpeg)
+    short = check_space(source, output, plan.mode)
     emit(
         events.FileStarted(
             file=str(source),
@@ -364,17 +393,13 @@ def _encode_one(
             duration=plan.expect.duration,
         )
     )
-    for notice in plan.notices:
+    for notice in (*plan.notices, *([f"disk space may run short: {short}"] if short else [])):
         emit(events.Notice(file=str(source), level="warning", message=notice))
     started = time.monotonic()
     run_job(job, emit)
     stats = chunk_stats(work_paths(output).chunk_results) if plan.mode == "chunked" else None
     if not config.keep:
         shutil.rmtree(workdir, ignore_errors=True)
-        try:
-            workdir.parent.rmdir()  # the shared .drapto folder, once no other job uses it
-        except OSError:
-            pass
     finished = events.FileFinished(
         file=str(source),
         output=str(output),
@@ -458,12 +483,16 @@ class Batch:
                 source, target, self.config, self.ffmpeg, self.emit, force=self.force, position=position,
                 report=self.report,
             )
+        except OutputBusyError as error:
+            if self.batch:  # another run (a second watcher, a manual encode) has it: leave it to that run
+                self.emit(events.FileSkipped(file=str(source), output=str(target), reason=error.message))
+                self.counts["skipped"] += 1
+                self.files.append(events.BatchFile(file=str(source), status="skipped", detail=error.message))
+                return
+            self._failed(source, error)
+            return
         except DraptoError as error:
-            detail = _log_failure(str(source), error)
-            self.emit(events.FileFailed(file=str(source), message=error.message, detail=detail))
-            self.counts["failed"] += 1
-            self.failure_codes.append(error.exit_code)
-            self.files.append(events.BatchFile(file=str(source), status="failed", detail=error.message))
+            self._failed(source, error)
             return
         self.counts[status] += 1
         if status == "done":
@@ -474,6 +503,13 @@ class Batch:
             ))  # fmt: skip
         else:
             self.files.append(events.BatchFile(file=str(source), status="skipped", detail=self.skip_reason))
+
+    def _failed(self, source: Path, error: DraptoError) -> None:
+        detail = _log_failure(str(source), error)
+        self.emit(events.FileFailed(file=str(source), message=error.message, detail=detail))
+        self.counts["failed"] += 1
+        self.failure_codes.append(error.exit_code)
+        self.files.append(events.BatchFile(file=str(source), status="failed", detail=error.message))
 
     def summary(self, input: Path) -> events.BatchSummary:
         return events.BatchSummary(

@@ -11,14 +11,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 
 from drapto.core import events
 from drapto.core.crop import crop_summary
-
-
-def human_bytes(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
-        size /= 1024
-    return f"{size:.2f} GiB"
+from drapto.core.sizes import human_bytes
 
 
 def size_change(input_bytes: int, output_bytes: int) -> str:
