@@ -6,7 +6,7 @@ file and DRAPTO_* environment variables, as for the drapto command.
 
 from doit import get_var
 
-from drapto.graph.tasks import dodo_namespace
-from drapto.shell.report import PlainReporter
+from drapto.graph.doitrun import dodo_namespace
+from drapto.shell.progress import PlainReporter
 
 globals().update(dodo_namespace(get_var("input"), get_var("output"), PlainReporter()))

@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import msgspec
 
 from drapto.core import commands
 from drapto.graph.ffmpeg import resolve_ffmpeg
@@ -101,7 +100,7 @@ def main() -> None:
     print(f"chunks identical to the local run's: {same}")
     print(f"source: {WIDTH}x{HEIGHT} {RATE} fps, {bitrate:.1f} Mb/s, {len(results)} chunks")
     print("chunk  seconds  sent (copy)  returned  encode s  sent/encode-s")
-    from drapto.graph.tasks import load_scan  # the scan the run saved: the chunks' seeks and stops
+    from drapto.graph.workfiles import load_scan  # the scan the run saved: the chunks' seeks and stops
 
     scan = load_scan(str(work / "scenes.json"))
     from drapto.core.chunks import plan_chunks

@@ -54,3 +54,7 @@ class SourceGoneError(DraptoError):
 
 class NotWritableError(DraptoError):
     """A folder drapto writes to became unwritable (read-only, permissions) during the run."""
+
+
+# The exit codes of the drapto command (each error class above carries its own).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

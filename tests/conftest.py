@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,3 +213,13 @@ def processes_using(path: Path) -> list[int]:
             except OSError:
                 pass
     return found
+
+
+def wait_for_no_process_using(path: Path, seconds: float = 5.0) -> bool:
+    """Wait until no process names `path` (an ffmpeg outliving a killed drapto would); False if one still does."""
+    deadline = time.monotonic() + seconds
+    while processes_using(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

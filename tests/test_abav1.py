@@ -14,7 +14,8 @@ import msgspec
 import pytest
 
 from conftest import AudioSpec, ClipSpec, json_events, run_drapto
-from drapto.graph import abav1, chunkwork
+from drapto.graph import abav1
+from drapto.graph import engines as chunkwork  # the engines are dispatched from engines.run_unit
 from drapto.core import commands
 from drapto.graph.abav1 import Attempt, attempts, chosen_crf, split_keyint, vmaf_options
 from drapto.core.chunks import Chunk

@@ -8,12 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, processes_using, run_drapto, SHARED_DATA
+from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto, SHARED_DATA, wait_for_no_process_using
 from drapto.graph.probe import probe
 from drapto.graph.validate import attached_results, count_frames
 
@@ -30,15 +29,6 @@ CHUNK_ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "1", "DRAPTO_CHUNK_MAX_SECONDS": "3"}
 # 2 s chunks are too short for the default 1 s probe window; a 0.25 s one (8 frames) makes every chunk probe
 PROBING = {"DRAPTO_PROBE_SECONDS": "0.25"}
 
-
-
-def wait_for_no_process_using(path: Path, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while processes_using(path):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from drapto.shell.cli import main, parse_crf
+from drapto.shell.cli import main
+from drapto.shell.flags import parse_crf
 from drapto.core.config import CONFIG_ENV, Config, load_config, load_settings, show_config
 from drapto.errors import InputError
 

@@ -9,14 +9,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, processes_using, run_drapto
+from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto, wait_for_no_process_using
 from drapto.core.plan import Expectations
 from drapto.graph.outputlock import output_lock
 from drapto.graph.space import space_needs
@@ -105,15 +104,6 @@ def run_until(child: subprocess.Popen[str], when: Callable[[dict], bool], then: 
             done = True
     child.wait(timeout=120)
     return child.returncode, child.stderr.read() + "".join(failures)
-
-
-def wait_for_no_process_using(path: Path, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while processes_using(path):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def video_packets(ffmpeg: str, path: Path) -> list[str]:

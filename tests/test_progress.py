@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ClipSpec, run_drapto
 from drapto.core import events
-from drapto.shell.report import rates
+from drapto.shell.progress import rates
 from drapto.graph.runner import Progress, parse_progress_block
 
 
@@ -87,7 +87,7 @@ def test_a_chunk_bar_names_the_cluster_worker_running_it():
 
     from rich.console import Console
 
-    from drapto.shell.report import RichReporter
+    from drapto.shell.progress import RichReporter
 
     reporter = RichReporter(Console(file=StringIO(), force_terminal=True, width=100))
     reporter(events.FileStarted(file="f", output="o", resolution="HD", crf=None, preset=6, steps=(), duration=10.0))

@@ -17,7 +17,7 @@ import pytest
 from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto
 from drapto.shell.history import HistoryRecord
 from drapto.core.media import MediaInfo, VideoStream
-from drapto.shell.reportdata import (
+from drapto.shell.report.data import (
     ChunkRow,
     ReportData,
     binned,
@@ -28,7 +28,7 @@ from drapto.shell.reportdata import (
     frame_times,
     newest_record,
 )
-from drapto.shell.reportpage import DATA_ID, render_html
+from drapto.shell.report.page import DATA_ID, render_html
 from drapto.core.units import ChunkResult, ChunkResults, TryRecord
 from drapto.graph.validate import attached_results
 
@@ -323,6 +323,6 @@ def test_the_page_is_self_contained_with_valid_charts(chunks):
 
 
 def test_drapto_encode_does_not_import_matplotlib():
-    code = "import sys, drapto.shell.cli, drapto.shell.reportpage, drapto.shell.reportrun; print('matplotlib' in sys.modules)"
+    code = "import sys, drapto.shell.cli, drapto.shell.report.page, drapto.shell.report.inputs; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import AudioSpec, check_event_line, ClipSpec, processes_using, run_drapto
-from drapto.shell.watch import Seen, observe, settled, watch_folder
+from drapto.shell.folderwatch import Seen, observe, settled, watch_folder
 
 # --- the settle rule, without sleeping -------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Pure planning: probe data + settings → an immutable EncodePlan of steps with their argv.
 
-`drapto plan` prints this plan; the doit graph (drapto.graph.tasks) carries it out. Nothing here runs a process.
+`drapto plan` prints this plan; the doit graph (drapto.graph.taskgraph) carries it out. Nothing here runs a process.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from drapto.core.search import SearchSettings
 from drapto.core.units import ChunkUnit, EncodeSettings
 from drapto.core.vmaf import scoring_for
 from drapto.core.workers import Budget
+from drapto.core.workpaths import WorkPaths, partial_name, work_paths
 
 Resolution = Literal["SD", "HD", "UHD"]
 Mode = Literal["standard", "chunked"]
-CHUNK_RESULTS_NAME = "drapto-chunks.json"
 # VMAF targets when none is configured (ab-av1's scale; the seed's Python era used 95 for HDR).
 TARGET_VMAF_SDR = 93.0
 TARGET_VMAF_HDR = 95.0
@@ -88,46 +88,6 @@ def source_expectations(
     )
 
 
-class WorkPaths(msgspec.Struct, frozen=True, kw_only=True):
-    """Every file one job writes: the work directory beside the output, and the output itself."""
-
-    output: str
-    workdir: str
-    probe: str
-    crop: str
-    scenes: str
-    video: str
-    muxed: str
-    dep_file: str
-
-    def audio(self, index: int) -> str:
-        return str(Path(self.workdir) / "audio" / f"{index:02d}.mka")
-
-    @property
-    def encoded(self) -> str:
-        """The kept chunk encodes and the concat list that joins them."""
-        return str(Path(self.workdir) / "encoded")
-
-    def chunk_folder(self, index: int) -> str:
-        """Where a chunk's tries are cached."""
-        return str(Path(self.workdir) / "chunks" / f"{index:04d}")
-
-    def chunk_encode(self, index: int) -> str:
-        return str(Path(self.encoded) / chunk_file_name(index))
-
-    def chunk_result(self, index: int) -> str:
-        return str(Path(self.workdir) / "results" / f"{index:04d}.json")
-
-    @property
-    def concat_list(self) -> str:
-        return str(Path(self.encoded) / "concat.txt")
-
-    @property
-    def chunk_results(self) -> str:
-        """Every chunk's result in one file: attached to the output as drapto-chunks.json."""
-        return str(Path(self.workdir) / CHUNK_RESULTS_NAME)
-
-
 class EncodePlan(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     paths: WorkPaths
@@ -144,28 +104,6 @@ class EncodePlan(msgspec.Struct, frozen=True, kw_only=True):
     target_vmaf: float | None = None  # chunked: the per-chunk VMAF target
     chunks: tuple[ChunkUnit, ...] = ()  # chunked: one work unit per chunk, in source order
     workers: int = 1  # chunked: chunk units run at once
-
-
-def chunk_file_name(index: int) -> str:
-    return f"{index:04d}.mkv"
-
-
-def work_paths(output: Path) -> WorkPaths:
-    workdir = output.parent / ".drapto" / output.stem
-    return WorkPaths(
-        output=str(output),
-        workdir=str(workdir),
-        probe=str(workdir / "probe.json"),
-        crop=str(workdir / "crop.json"),
-        scenes=str(workdir / "scenes.json"),
-        video=str(workdir / "video.mkv"),
-        muxed=str(workdir / "muxed.mkv"),
-        dep_file=str(workdir / "doit.sqlite3"),
-    )
-
-
-def partial_name(target: str) -> str:
-    return f"{target}.partial"
 
 
 def resolution_class(width: int) -> Resolution:

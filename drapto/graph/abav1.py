@@ -25,7 +25,7 @@ import msgspec
 
 from drapto.core import commands
 from drapto.errors import DependencyError, ProcessError
-from drapto.graph.chunkwork import write_atomic
+from drapto.graph.atomic import write_atomic
 from drapto.graph.runner import Progress, run_capture, run_with_progress
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
 from drapto.graph.validate import count_frames

@@ -18,6 +18,7 @@ from pathlib import Path
 import msgspec
 
 from drapto.errors import ProcessError
+from drapto.graph.atomic import write_atomic
 from drapto.graph.runner import Progress, run_with_progress
 from drapto.core.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe, predict_vmaf
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
@@ -67,14 +68,6 @@ def _cached(folder: Path, crf: float, key: str) -> TryRecord | None:
     if record.key != key or not encode_path.is_file() or encode_path.stat().st_size != record.bytes:
         return None
     return record
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through `<path>.partial`, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
 
 
 def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None] | None = None) -> TryRecord:
@@ -169,19 +162,3 @@ def run_chunk_unit(
     )  # fmt: skip
     write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
     return result
-
-
-def run_unit(
-    unit: ChunkUnit,
-    on_progress: Callable[[Progress], None] | None = None,
-    on_try: TryStarted | None = None,
-    worker: str = "local",
-) -> ChunkResult:
-    """Run the unit with the search engine it names, so executors need not know the engines."""
-    if unit.engine == "builtin":
-        return run_chunk_unit(unit, on_progress, on_try, worker)
-    if unit.engine == "ab-av1":
-        from drapto.graph.abav1 import run_abav1_unit
-
-        return run_abav1_unit(unit, on_progress, on_try, worker)
-    raise ValueError(f"unknown search engine {unit.engine!r}")

@@ -33,7 +33,8 @@ import msgspec
 from drapto.core import commands
 from drapto.core.config import Config
 from drapto.errors import DependencyError, DraptoError, ProcessError
-from drapto.graph.chunkwork import run_unit, write_atomic
+from drapto.graph.atomic import write_atomic
+from drapto.graph.engines import run_unit
 from drapto.graph.runner import Progress, run_capture
 from drapto.core.tries import try_key
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord

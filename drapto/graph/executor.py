@@ -34,7 +34,7 @@ class LocalExecutor:
         self._slots = threading.BoundedSemaphore(max(workers, 1))
 
     def run(self, unit: ChunkUnit, on_progress: Progress, on_try: TryStarted) -> ChunkResult:
-        from drapto.graph.chunkwork import run_unit
+        from drapto.graph.engines import run_unit
 
         with self._slots:
             return run_unit(unit, on_progress, on_try, worker="local")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from drapto.core.plan import work_paths
+from drapto.core.workpaths import work_paths
 from drapto.errors import InputError, OutputBusyError
 
 

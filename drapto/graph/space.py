@@ -8,7 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
-from drapto.core.plan import work_paths
+from drapto.core.workpaths import work_paths
 from drapto.core.sizes import human_bytes
 from drapto.errors import DiskFullError
 

@@ -12,7 +12,8 @@ from drapto.core import commands
 from drapto.errors import DraptoError, SourceDamagedError, ValidationError
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
-from drapto.core.plan import CHUNK_RESULTS_NAME, Expectations, source_expectations
+from drapto.core.plan import Expectations, source_expectations
+from drapto.core.workpaths import CHUNK_RESULTS_NAME
 from drapto.graph.probe import probe
 from drapto.graph.runner import run_capture
 from drapto.core.units import ChunkResults

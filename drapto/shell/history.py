@@ -12,7 +12,8 @@ from pathlib import Path
 import msgspec
 import platformdirs
 
-from drapto.shell.report import human_bytes, size_change
+from drapto.core.sizes import human_bytes
+from drapto.shell.progress import size_change
 
 HISTORY_ENV = "DRAPTO_HISTORY"
 

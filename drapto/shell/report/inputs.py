@@ -16,7 +16,7 @@ from drapto.shell import history
 from drapto.errors import DraptoError, InputError
 from drapto.core.media import MediaInfo
 from drapto.graph.probe import probe, require_video
-from drapto.shell.reportdata import FileScore, ReportData, build_report, crop_of, file_score, newest_record, parse_crop
+from drapto.shell.report.data import FileScore, ReportData, build_report, crop_of, file_score, newest_record, parse_crop
 from drapto.graph.runner import run_with_progress
 from drapto.graph.validate import attached_results
 from drapto.core.vmaf import INDEX_CLOCK, frame_scores, libvmaf_filter, scoring_for, side_filter
@@ -140,7 +140,7 @@ def make_report(
 
 def write_report(data: ReportData, path: Path) -> Path:
     """Render the page and write it (through a temporary name, so a reader never sees half a page)."""
-    from drapto.shell.reportpage import render_html
+    from drapto.shell.report.page import render_html
 
     page = render_html(data)
     partial = path.with_name(path.name + ".partial")

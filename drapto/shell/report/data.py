@@ -1,7 +1,7 @@
 """What `drapto report` shows about one output, as one Struct built by one pure function (`build_report`).
 
-The HTML page (`drapto.shell.reportpage`) and `drapto report --json` both come from the `ReportData` this
-module builds, so they always agree. The inputs are read elsewhere (`drapto.shell.reportrun`): a probe of the
+The HTML page (`drapto.shell.report.page`) and `drapto report --json` both come from the `ReportData` this
+module builds, so they always agree. The inputs are read elsewhere (`drapto.shell.report.inputs`): a probe of the
 output and, while it exists, of the source; the chunk results a chunked encode attached to the output
 (`drapto-chunks.json`); the newest encode history record for the output; and, with `--vmaf`, the
 whole-file per-frame VMAF. What none of them holds is reported as unknown (None), with a note saying why.
