@@ -81,9 +81,9 @@ def test_chunk_encode_argv_dolby_vision_when_forced(snapshot):
 def test_scene_scan_argv(snapshot):
     assert [
         commands.scene_scan_argv("ffmpeg", "/films/a film.mkv", crop=None, scan_width=None, frames_log="frames.txt",
-                                 keyframes_log="keyframes.txt"),
+                                 keyframes_log="keyframes.txt", packets_log="packets.txt"),
         commands.scene_scan_argv("ffmpeg", "/films/a film.mkv", crop="1920:800:0:140", scan_width=480,
-                                 frames_log="frames.txt", keyframes_log="keyframes.txt"),
+                                 frames_log="frames.txt", keyframes_log="keyframes.txt", packets_log="packets.txt"),
     ] == snapshot  # fmt: skip
 
 

@@ -183,12 +183,21 @@ def capabilities_argv(ffmpeg: str, listing: str) -> list[str]:
 
 
 def scene_scan_argv(
-    ffmpeg: str, source: str, *, crop: str | None, scan_width: int | None, frames_log: str, keyframes_log: str
+    ffmpeg: str,
+    source: str,
+    *,
+    crop: str | None,
+    scan_width: int | None,
+    frames_log: str,
+    keyframes_log: str,
+    packets_log: str,
 ) -> list[str]:
     """One decode of the whole video for the chunk planner: scdet's per-frame scene score and every
     frame's time go to `frames_log`, the keyframes' times to `keyframes_log` (relative names: ffmpeg runs
     in the scan's folder). The picture is cropped as the encode will be (black bars only dilute the
-    score), and `scan_width` downscales it, which keeps scdet cheap on big pictures."""
+    score), and `scan_width` downscales it, which keeps scdet cheap on big pictures. The same read also
+    lists the source's video packets (timestamps and sizes) to `packets_log` by stream copy: the bytes the
+    source's encoder spent on each frame, a free measure of how hard each chunk is to encode."""
     crop_filter = f"crop={crop}," if crop else ""
     scale = f"scale={scan_width}:-2:flags=area," if scan_width else ""
     graph = (
@@ -201,6 +210,7 @@ def scene_scan_argv(
         "-filter_complex", graph,
         "-map", "[scan]", "-an", "-sn", "-dn",
         "-f", "null", "-",
+        "-map", "0:v:0", "-c", "copy", "-f", "framecrc", packets_log,
     ]  # fmt: skip
 
 

@@ -2,10 +2,13 @@
 
 The pass (commands.scene_scan_argv) decodes the video once, downscaled, and runs ffmpeg's `scdet`
 filter; two `metadata=print` filters write every frame's timestamp and scene score, and the keyframes'
-timestamps, to two files. `parse_scan` turns those files into a `SceneScan`, saved as scenes.json. Pure.
+timestamps, to two files, and a stream copy of the same read lists the source's packet sizes to a
+third. `parse_scan` turns those files into a `SceneScan`, saved as scenes.json. Pure.
 """
 
 from __future__ import annotations
+
+import bisect
 
 import msgspec
 
@@ -13,6 +16,7 @@ import msgspec
 # ever has to be escaped inside a filtergraph).
 FRAMES_LOG = "frames.txt"
 KEYFRAMES_LOG = "keyframes.txt"
+PACKETS_LOG = "packets.txt"
 # The scan looks at the picture area-averaged down to this width: scdet's cost stays small on any source,
 # and averaging blocks of pixels cancels grain, whose frame-to-frame noise otherwise hides cuts out of a
 # grainy scene from scdet (a grain → still cut scored 1.6 at 480 px bilinear, 9.2 at 160 px area, with
@@ -29,6 +33,7 @@ class SceneScan(msgspec.Struct, frozen=True, kw_only=True):
     times: tuple[float, ...]
     scores: tuple[float, ...]
     keyframes: tuple[int, ...]
+    frame_bytes: tuple[int, ...] = ()  # per frame: the source's packet size (empty: an older scan)
 
 
 def _blocks(text: str) -> list[tuple[float, dict[str, str]]]:
@@ -44,8 +49,40 @@ def _blocks(text: str) -> list[tuple[float, dict[str, str]]]:
     return blocks
 
 
-def parse_scan(frames_text: str, keyframes_text: str, frame_rate: float | None = None) -> SceneScan:
-    """Build the scan from the two printouts. `frame_rate` (from the probe) sizes the last frame when
+def packet_sizes(packets_text: str, times: tuple[float, ...]) -> tuple[int, ...]:
+    """Each decoded frame's packet size, from a `framecrc` listing of the source's video (`#tb 0: N/D`,
+    then `0, dts, pts, duration, size, crc` per packet): packets sorted by timestamp pair with the frames
+    in order; with a different count, each frame takes the packet nearest its time. Empty when the
+    listing has no packets."""
+    numerator, denominator = 1, 1000
+    packets: list[tuple[float, int]] = []
+    for line in packets_text.splitlines():
+        if line.startswith("#tb 0:"):
+            numerator, denominator = (int(part) for part in line.split(":", 1)[1].strip().split("/"))
+        elif line.startswith("0,"):
+            fields = [field.strip() for field in line.split(",")]
+            try:
+                packets.append((int(fields[2]) * numerator / denominator, int(fields[4])))
+            except (ValueError, IndexError):
+                continue
+    if not packets:
+        return ()
+    packets.sort()
+    if len(packets) == len(times):
+        return tuple(size for _, size in packets)
+    starts = [time for time, _ in packets]
+    sizes = []
+    for time in times:
+        at = bisect.bisect_left(starts, time)
+        near = min((i for i in (at - 1, at) if 0 <= i < len(packets)), key=lambda i: abs(starts[i] - time))
+        sizes.append(packets[near][1])
+    return tuple(sizes)
+
+
+def parse_scan(
+    frames_text: str, keyframes_text: str, frame_rate: float | None = None, packets_text: str = ""
+) -> SceneScan:
+    """Build the scan from the printouts. `frame_rate` (from the probe) sizes the last frame when
     the printout has a single frame; otherwise the last frame lasts as long as the one before it."""
     blocks = _blocks(frames_text)
     if not blocks:
@@ -64,5 +101,5 @@ def parse_scan(frames_text: str, keyframes_text: str, frame_rate: float | None =
         times=times,
         scores=scores,
         keyframes=tuple(keyframes),
+        frame_bytes=packet_sizes(packets_text, times),
     )
-

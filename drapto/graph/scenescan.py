@@ -12,7 +12,7 @@ from drapto.core import commands
 from drapto.errors import ProcessError
 from drapto.core.media import VideoStream
 from drapto.graph.runner import Progress, run_with_progress
-from drapto.core.scenes import FRAMES_LOG, KEYFRAMES_LOG, SCAN_WIDTH, SceneScan, parse_scan
+from drapto.core.scenes import FRAMES_LOG, KEYFRAMES_LOG, PACKETS_LOG, SCAN_WIDTH, SceneScan, parse_scan
 
 
 def scan_width(video: VideoStream, crop: str | None) -> int | None:
@@ -34,14 +34,16 @@ def scan_scenes(
     scratch = Path(tempfile.mkdtemp(prefix="scan-", dir=folder))
     try:
         argv = commands.scene_scan_argv(
-            ffmpeg, source, crop=crop, scan_width=scan_width(video, crop), frames_log=FRAMES_LOG, keyframes_log=KEYFRAMES_LOG
-        )
+            ffmpeg, source, crop=crop, scan_width=scan_width(video, crop), frames_log=FRAMES_LOG,
+            keyframes_log=KEYFRAMES_LOG, packets_log=PACKETS_LOG,
+        )  # fmt: skip
         run_with_progress(argv, on_progress, cwd=str(scratch))
         try:
             return parse_scan(
                 (scratch / FRAMES_LOG).read_text(errors="replace"),
                 (scratch / KEYFRAMES_LOG).read_text(errors="replace"),
                 float(Fraction(video.frame_rate)) if video.frame_rate else None,
+                (scratch / PACKETS_LOG).read_text(errors="replace"),
             )
         except (OSError, ValueError) as exc:
             raise ProcessError(f"The scene scan of {source} gave no usable result: {exc}") from exc

@@ -21,7 +21,7 @@ CROP_VERSION = "crop-1"
 
 
 # Bump when the scene scan's command or parsing changes, so old scenes.json files are rebuilt.
-SCENES_VERSION = "scenes-1"
+SCENES_VERSION = "scenes-2"
 
 
 class ScanFile(msgspec.Struct, frozen=True, kw_only=True):
