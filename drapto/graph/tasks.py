@@ -446,6 +446,8 @@ def _concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
         chunks=tuple(results),
         source=plan.source,
         crop=plan.crop or "",
+        vmaf_scale=plan.vmaf_scale,
+        scoring=plan.chunks[0].scoring if plan.chunks else None,
     )
     partial = Path(partial_name(plan.paths.chunk_results))
     partial.write_bytes(msgspec.json.format(msgspec.json.encode(summary)))
