@@ -24,7 +24,7 @@ from doit.exceptions import TaskFailed
 from doit.loader import create_after
 from doit.tools import config_changed
 
-from drapto.core import commands, events
+from drapto.core import commands, events, reach
 from drapto.core.config import Config
 from drapto.core.crop import CropAnalysis, CropDecision
 from drapto.graph.cropdetect import analyse_crop
@@ -41,6 +41,7 @@ from drapto.core.scenes import SceneScan
 from drapto.graph.scenescan import scan_scenes
 from drapto.core.units import ChunkResults, ChunkUnit, load_result
 from drapto.graph.validate import damaged_source, validate_output
+from drapto.core.vmaf import describe_scoring
 from drapto.core.workers import Budget, machine_budget
 
 Emit = Callable[[events.Event], None]
@@ -377,8 +378,13 @@ def _chunk_done(unit: ChunkUnit) -> bool:
     return _stamped(unit.result, lambda: _chunk_stamp(unit))
 
 
-def _run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) -> None:
-    """One chunk work unit, run by the executor; the unit writes its encode and result JSON."""
+def _run_chunk(
+    job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit, scouts: tuple[str, ...] = ()
+) -> None:
+    """One chunk work unit, run by the executor; the unit writes its encode and result JSON. `scouts` are
+    the results of the first chunks, which may settle this one (`reach.settled`)."""
+    if scouts:
+        unit = reach.settled(unit, [load_result(path) for path in scouts])
     chunk = unit.chunk
     name = f"chunk-{chunk.index:04d}"
     if _chunk_done(unit):
@@ -409,16 +415,12 @@ def _run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) -
             elapsed=time.monotonic() - started, worker=result.worker,
         )  # fmt: skip
     )
-    if not result.in_band:
-        low = result.vmaf < unit.search.target - unit.search.below
+    if not result.in_band and not reach.below_band(result, unit.search):  # below: one warning at the concat
         emit(
             events.Notice(
-                file=job.source, level="warning" if low else "info",
-                message=(
-                    f"chunk {chunk.index}: VMAF {result.vmaf:.2f} at CRF {result.crf:g} is "
-                    + ("below the target band: no CRF in range reaches it" if low else
-                       "above the target band even at the highest CRF allowed")
-                ),
+                file=job.source, level="info",
+                message=f"chunk {chunk.index}: VMAF {result.vmaf:.2f} at CRF {result.crf:g} is above the target "
+                "band even at the highest CRF allowed",
             )  # fmt: skip
         )
 
@@ -437,6 +439,12 @@ def _concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
         if (result.start, result.end) != (unit.chunk.start, unit.chunk.end) or not Path(unit.target).is_file():
             raise ValidationError(f"chunk {unit.chunk.index}: its encode or result does not match the plan")
         results.append(result)
+    if plan.chunks:
+        first = plan.chunks[0]
+        scored = describe_scoring(first.scoring, plan.expect.width, plan.expect.height, plan.vmaf_scale)
+        warning = reach.out_of_reach_warning(results, first.search, scored)
+        if warning:
+            emit(events.Notice(file=job.source, level="warning", message=warning))
     Path(plan.paths.encoded).mkdir(parents=True, exist_ok=True)
     listing = commands.concat_list([(Path(u.target).name, u.chunk.duration) for u in plan.chunks])
     Path(plan.paths.concat_list).write_text(listing, encoding="utf-8")
@@ -573,11 +581,15 @@ def namespace(
                 "targets": [step.target, *([plan.paths.chunk_results] if step.name == "concat" else [])],
                 "uptodate": [config_changed(" ".join(step.argv))],
             }
-        for unit in sorted(plan.chunks, key=lambda u: -u.chunk.frames):  # longest first: less idle at the end
+        scouts = reach.scouts(plan.chunks)  # the first chunks, which the others wait for
+        scouted = tuple(u.result for u in scouts)
+        # the scouts first, then longest first: less idle at the end
+        for unit in sorted(plan.chunks, key=lambda u: (u not in scouts, -u.chunk.frames)):
+            waits = () if unit in scouts else scouted
             yield {
                 "name": f"chunk-{unit.chunk.index:04d}",
-                "actions": [action(_run_chunk, job, unit, executor, emit)],
-                "file_dep": [job.source],
+                "actions": [action(_run_chunk, job, unit, executor, emit, waits)],
+                "file_dep": [job.source, *waits],
                 "targets": [unit.target, unit.result],
                 "uptodate": [config_changed(msgspec.json.encode(unit).decode())],
             }
