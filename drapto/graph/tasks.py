@@ -24,7 +24,7 @@ from doit.exceptions import TaskFailed
 from doit.loader import create_after
 from doit.tools import config_changed
 
-from drapto.core import commands, events, reach
+from drapto.core import commands, events, reach, saving
 from drapto.core.config import Config
 from drapto.core.crop import CropAnalysis, CropDecision
 from drapto.graph.cropdetect import analyse_crop
@@ -491,6 +491,8 @@ def _finish_output(job: Job, plan: EncodePlan, emit: Emit) -> None:
     emit(events.StepStarted(file=job.source, step="validate"))
     started = time.monotonic()
     validate_output(job.ffmpeg, Path(plan.paths.muxed), plan.expect)
+    if saving.discard(os.path.getsize(job.source), os.path.getsize(plan.paths.muxed), job.config.min_saving):
+        return  # saves too little: never given the output's name (the shell says so)
     output = Path(plan.paths.output)
     partial = Path(partial_name(str(output)))
     partial.unlink(missing_ok=True)

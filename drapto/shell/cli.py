@@ -19,7 +19,7 @@ import msgspec
 from cyclopts import Parameter
 
 from drapto import __version__
-from drapto.core import events
+from drapto.core import events, saving
 from drapto.shell import history
 from drapto.graph import runlog
 from drapto.core.config import Config, default_config_path, load_config, load_settings, show_config, show_sources
@@ -248,7 +248,7 @@ def _log_failure(source: str | None, error: DraptoError) -> str:
 
 _LOGGED_EVENTS = (
     events.FileStarted, events.CropDecided, events.ChunkFinished, events.Notice, events.FileFinished,
-    events.FileSkipped, events.BatchSummary,
+    events.FileSkipped, events.FileDiscarded, events.BatchSummary,
 )  # fmt: skip
 
 
@@ -354,7 +354,7 @@ def _encode_one(
     position: tuple[int, int] | None = None,
     report: bool = False,
 ) -> tuple[str, int]:
-    """Encode one file; returns ("done"|"skipped", output size)."""
+    """Encode one file; returns ("done"|"skipped"|"discarded", output size)."""
     check_not_source(source, output)
     workdir = Path(work_paths(output).workdir)
     if output.exists() and not workdir.exists() and _existing_output(source, output, ffmpeg, emit, force=force):
@@ -379,6 +379,7 @@ def _encode_one(
         emit(events.Notice(file=str(source), level="warning", message=notice))
     started = time.monotonic()
     run_job(job, emit)
+    sizes = source.stat().st_size, Path(work_paths(output).muxed).stat().st_size
     stats = chunk_stats(work_paths(output).chunk_results) if plan.mode == "chunked" else None
     if not config.keep:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -386,6 +387,12 @@ def _encode_one(
             workdir.parent.rmdir()  # the shared .drapto folder, once no other job uses it
         except OSError:
             pass
+    if saving.discard(*sizes, config.min_saving):  # validated, but not written (graph.tasks._finish_output)
+        emit(events.FileDiscarded(
+            file=str(source), output=str(output), input_bytes=sizes[0], output_bytes=sizes[1],
+            min_saving=config.min_saving or 0.0, elapsed=time.monotonic() - started,
+        ))  # fmt: skip
+        return "discarded", sizes[1]
     finished = events.FileFinished(
         file=str(source),
         output=str(output),
@@ -404,6 +411,8 @@ def _encode_one(
         validation=validation_summary(plan.expect),
     )
     emit(finished)
+    if saving.grew(finished.input_bytes, finished.output_bytes):
+        emit(events.Notice(file=str(source), level="warning", message=saving.growth_warning(*sizes)))
     _record_history(finished, plan, ffmpeg, emit)
     if report:
         _write_report(source, output, plan, ffmpeg, emit)
@@ -450,7 +459,7 @@ class Batch:
     force: bool = False
     report: bool = False  # write each finished file's report page beside it
     claimed: dict[Path, Path] = field(default_factory=dict)  # output → the source that writes it
-    counts: dict[str, int] = field(default_factory=lambda: {"done": 0, "skipped": 0, "failed": 0})
+    counts: dict[str, int] = field(default_factory=lambda: {"done": 0, "skipped": 0, "discarded": 0, "failed": 0})
     failure_codes: list[int] = field(default_factory=list)
     in_bytes: int = 0
     out_bytes: int = 0
@@ -483,6 +492,11 @@ class Batch:
             self.files.append(events.BatchFile(
                 file=str(source), status="encoded", input_bytes=source.stat().st_size, output_bytes=size,
             ))  # fmt: skip
+        elif status == "discarded":
+            self.files.append(events.BatchFile(
+                file=str(source), status="discarded", input_bytes=source.stat().st_size, output_bytes=size,
+                detail=f"not worth it: saves less than --min-saving {self.config.min_saving:g}%, not written",
+            ))  # fmt: skip
         else:
             self.files.append(events.BatchFile(file=str(source), status="skipped", detail=self.skip_reason))
 
@@ -492,6 +506,7 @@ class Batch:
             succeeded=self.counts["done"],
             failed=self.counts["failed"],
             skipped=self.counts["skipped"],
+            discarded=self.counts["discarded"],
             input_bytes=self.in_bytes,
             output_bytes=self.out_bytes,
             elapsed=time.monotonic() - self.started,
