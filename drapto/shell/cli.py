@@ -379,7 +379,8 @@ def _encode_one(
         emit(events.Notice(file=str(source), level="warning", message=notice))
     started = time.monotonic()
     run_job(job, emit)
-    sizes = source.stat().st_size, Path(work_paths(output).muxed).stat().st_size
+    muxed = Path(work_paths(output).muxed)
+    sizes = source.stat().st_size, (muxed if muxed.exists() else output).stat().st_size
     stats = chunk_stats(work_paths(output).chunk_results) if plan.mode == "chunked" else None
     if not config.keep:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -411,8 +412,6 @@ def _encode_one(
         validation=validation_summary(plan.expect),
     )
     emit(finished)
-    if saving.grew(finished.input_bytes, finished.output_bytes):
-        emit(events.Notice(file=str(source), level="warning", message=saving.growth_warning(*sizes)))
     _record_history(finished, plan, ffmpeg, emit)
     if report:
         _write_report(source, output, plan, ffmpeg, emit)
