@@ -492,6 +492,7 @@ def _finish_output(job: Job, plan: EncodePlan, emit: Emit) -> None:
     started = time.monotonic()
     validate_output(job.ffmpeg, Path(plan.paths.muxed), plan.expect)
     if saving.discard(os.path.getsize(job.source), os.path.getsize(plan.paths.muxed), job.config.min_saving):
+        emit(events.StepFinished(file=job.source, step="validate", elapsed=time.monotonic() - started))
         return  # saves too little: never given the output's name (the shell says so)
     output = Path(plan.paths.output)
     partial = Path(partial_name(str(output)))
