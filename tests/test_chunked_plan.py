@@ -67,6 +67,12 @@ def test_chunk_encode_argv_by_size(width, height, snapshot):
     assert first_tries(chunked(media(width, height))) == snapshot
 
 
+@pytest.mark.parametrize(("width", "height", "scale"), [(720, 1280, "auto"), (720, 480, "none"), (720, 480, "1280x720")])
+def test_chunk_encode_argv_by_vmaf_scale(width, height, scale, snapshot):
+    """Portrait is upscaled as landscape turned; none scores at the picture's own size; WxH at that size."""
+    assert first_tries(chunked(media(width, height), Config(vmaf_scale=scale)))[0] == snapshot
+
+
 def test_chunk_encode_argv_hdr10_cropped_with_options(snapshot):
     config = Config(preset=4, film_grain=8, film_grain_denoise=True, vmaf_every=1, vmaf_pool="p5", target_vmaf=96)
     plan = chunked(media(3840, 2160, **HDR10), config, crop="3840:1600:0:280")

@@ -163,3 +163,11 @@ def test_crop_setting_is_stored_normalised():
                       video=(VideoStream(index=0, codec="AVC", width=640, height=360),))  # fmt: skip
     plan = plan_standard(media, Config(crop="AUTO"), ffmpeg="ffmpeg", output=Path("/out/f.mkv"))
     assert {"crop", "cropdetect"} <= required_capabilities(plan, Config(crop="AUTO").crop)["filters"]
+
+
+def test_vmaf_scale_and_min_saving_are_checked(tmp_path):
+    assert load_config({"vmaf_scale": "1280X720", "min_saving": 10}, environ=no_file(tmp_path)).vmaf_scale == "1280x720"
+    with pytest.raises(InputError, match=r"VMAF scale must be auto, none or WxH .* \(from --vmaf-scale\)$"):
+        load_config({"vmaf_scale": "huge"}, environ=no_file(tmp_path))
+    with pytest.raises(InputError, match=r"min_saving must be a percentage from 0 to 99, got 120 \(from DRAPTO_MIN_SAVING\)$"):
+        load_config(environ={**no_file(tmp_path), "DRAPTO_MIN_SAVING": "120"})

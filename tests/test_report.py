@@ -326,3 +326,20 @@ def test_drapto_encode_does_not_import_matplotlib():
     code = "import sys, drapto.shell.cli, drapto.shell.report.page, drapto.shell.report.inputs; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_report_says_how_vmaf_was_scored_and_warns_when_the_output_grew():
+    from drapto.core.vmaf import scoring_for
+
+    results = msgspec.structs.replace(
+        _results(crop=""), vmaf_scale="auto", scoring=scoring_for(256, 144, every=10, pool="mean")
+    )
+    data = build_report(
+        output="/out/film.mkv", output_bytes=292_000, output_media=_media("/out/film.mkv", 256, 144),
+        generated="now", source="/in/film.mkv", source_bytes=241_000, results=results,
+    )  # fmt: skip
+    assert data.scoring == "vmaf_v0.6.1 at 1920x1080 (upscaled from 256x144, vmaf-scale auto)"
+    assert data.reduction == -21.16 and data.warnings[0].startswith("the output is 21.2% LARGER than its source")
+    page = render_html(data)
+    assert "21.2 % LARGER" in page and "<strong>Warning:</strong> the output is 21.2% LARGER" in page
+    assert _results().scoring is None  # results written before the field still decode

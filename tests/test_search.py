@@ -8,7 +8,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from drapto.core.search import SearchSettings, Trial, choose, next_crf, snap
+import msgspec
+
+from drapto.core.search import KNEE_MARGIN, SearchSettings, Trial, choose, next_crf, snap
 
 SETTINGS = SearchSettings(target=93.0, crf_min=10.0, crf_max=55.0, max_tries=4)
 
@@ -81,13 +83,50 @@ def test_a_flat_curve_above_the_band_keeps_the_highest_crf(start, level):
 
 
 @given(starts, st.floats(0.1, 1.0), st.floats(60, 91.5))
-def test_unreachable_from_below_keeps_the_best_vmaf(start, slope, best):
+def test_unreachable_from_below_keeps_the_knee(start, slope, best):
     curve = lambda crf: best - slope * (crf - SETTINGS.crf_min)  # noqa: E731 (below the band everywhere)
     trials, kept = simulate(curve, SETTINGS, start)
-    assert kept.vmaf == max(t.vmaf for t in trials)
+    top = max(t.vmaf for t in trials)
+    assert kept.vmaf >= top - KNEE_MARGIN
+    assert kept.crf == max(t.crf for t in trials if t.vmaf >= top - KNEE_MARGIN)
     assert not SETTINGS.in_band(kept.vmaf)
     lowest = min(trials, key=lambda t: t.crf)
     assert lowest.crf == SETTINGS.crf_min or len(trials) == SETTINGS.max_tries or out_of_reach_below(lowest)
+
+
+@settings(max_examples=300, deadline=None)
+@given(starts, st.floats(85, 91.9), st.floats(0.5, 1.5), st.floats(0.03, 0.3), st.floats(10, 40))
+def test_a_curve_that_flattens_below_the_band_keeps_a_cheaper_try_near_its_best(start, ceiling, scale, rate, knee_at):
+    """Small pictures scored at 1080p: VMAF rises as CRF falls, then flattens under the band. The kept try is
+    never more than KNEE_MARGIN below the best measured, and never a lower CRF than it needs to be."""
+
+    def curve(crf: float) -> float:
+        return ceiling - scale * math.exp(rate * (crf - knee_at))  # saturates at `ceiling` as CRF falls
+
+    assume(curve(SETTINGS.crf_max) > 40)
+    trials, kept = simulate(curve, SETTINGS, start)
+    top = max(trials, key=lambda t: t.vmaf)
+    assert kept.vmaf >= top.vmaf - KNEE_MARGIN
+    assert kept.crf >= top.crf  # never the more expensive try when a cheaper one is within the margin
+    assert all(t.crf <= kept.crf or t.vmaf < top.vmaf - KNEE_MARGIN for t in trials)
+
+
+def test_the_knee_not_the_most_expensive_try():
+    # 144p scored at 1080p: 88.9 at CRF 30, 90.6 at 20, 90.9 at 10 (the range's floor)
+    trials = [Trial(crf=30, vmaf=88.9), Trial(crf=20, vmaf=90.6), Trial(crf=10, vmaf=90.9)]
+    assert choose(trials, SETTINGS).crf == 20
+
+
+@given(starts, st.floats(70, 91.9))
+def test_settled_search_stops_at_the_first_try_under_the_band(start, level):
+    settled = msgspec.structs.replace(SETTINGS, settle_below=True)
+    trials, kept = simulate(lambda crf: level, settled, start)
+    assert len(trials) == 1 and kept == trials[0]
+
+
+def test_settled_search_still_climbs_from_over_the_band():
+    settled = msgspec.structs.replace(SETTINGS, settle_below=True)
+    assert next_crf([Trial(crf=20, vmaf=97.5)], settled) is not None
 
 
 @given(starts, st.floats(0.1, 1.0), st.floats(95.5, 100))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drapto.core.vmaf import check_pool, pool_scores, scoring_for, side_filter
+from drapto.core.vmaf import check_pool, check_scale, pool_scores, scoring_for, side_filter, small_picture_note
 from drapto.core.workers import Budget
 
 
@@ -25,6 +25,43 @@ from drapto.core.workers import Budget
 def test_ab_av1_convention(size, model, scale):
     scoring = scoring_for(*size, every=10, pool="mean")
     assert (scoring.model, scoring.scale) == (model, scale)
+
+
+@pytest.mark.parametrize(
+    ("landscape", "scale"),
+    [((1280, 720), (1920, 1080)), ((640, 480), (1440, 1080)), ((256, 144), (1920, 1080)), ((2880, 1620), (3840, 2160)),
+     ((1920, 1080), None), ((3840, 2160), None)],
+)
+def test_auto_scores_a_portrait_picture_as_the_landscape_one_turned(landscape, scale):
+    """ab-av1's issue #383: its rule looks at the width alone, so 720x1280 was not upscaled."""
+    wide = scoring_for(*landscape, every=10, pool="mean")
+    tall = scoring_for(*reversed(landscape), every=10, pool="mean")
+    assert wide.scale == scale
+    assert tall.model == wide.model and tall.scale == (scale[::-1] if scale else None)
+
+
+def test_vmaf_scale_none_and_fixed():
+    assert scoring_for(720, 480, every=10, pool="mean", scale="none").scale is None
+    assert scoring_for(3840, 2160, every=10, pool="mean", scale="none").model == "vmaf_4k_v0.6.1"
+    fixed = scoring_for(720, 480, every=10, pool="mean", scale="1280x720")
+    assert (fixed.model, fixed.scale) == ("vmaf_v0.6.1", (1280, 720))
+    assert scoring_for(1280, 720, every=10, pool="mean", scale="1280X720").scale is None  # already that size
+    assert check_scale(" AUTO ") == "auto"
+
+
+@pytest.mark.parametrize("scale", ["", "big", "1920", "1919x1080", "0x0", "x1080", "-2x4"])
+def test_bad_vmaf_scale_is_refused(scale):
+    with pytest.raises(ValueError, match="VMAF scale must be"):
+        check_scale(scale)
+
+
+def test_small_picture_note_only_below_720p_upscaled_to_1080p():
+    def note(w, h, scale="auto"):
+        return small_picture_note(scoring_for(w, h, every=10, pool="mean", scale=scale), w, h, 93)
+
+    assert "256x144 picture is scored upscaled to 1920x1080" in note(256, 144)
+    assert "--vmaf-scale none" in note(480, 720)  # portrait 480p
+    assert note(1280, 720) is None and note(720, 480, "none") is None and note(720, 480, "960x540") is None
 
 
 def test_side_filter_takes_frame_pairs_then_upscales():

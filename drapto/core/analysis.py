@@ -6,11 +6,12 @@ from __future__ import annotations
 import msgspec
 
 from drapto.core.config import Config
-from drapto.core.crop import CropAnalysis, CropDecision, crop_summary
+from drapto.core.crop import CropAnalysis, CropDecision, crop_filter_size, crop_summary
 from drapto.core.hdr import classify
 from drapto.core.media import Chapter, MediaInfo, TextStream
-from drapto.core.plan import Resolution, crf_for, opus_bitrate_kbps, resolution_class
+from drapto.core.plan import Resolution, crf_for, opus_bitrate_kbps, resolution_class, target_vmaf
 from drapto.core.plantext import clock
+from drapto.core.vmaf import describe_scoring, scoring_for, small_picture_note
 
 
 class VideoSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,12 +56,22 @@ class Analysis(msgspec.Struct, frozen=True, kw_only=True):
     subtitles: tuple[TextStream, ...]  # as probed: nothing about them is re-planned
     chapters: tuple[Chapter, ...]
     attachments: int
+    vmaf: str = ""  # how chunked mode scores this picture: model, size and the vmaf_scale setting
+    vmaf_note: str | None = None  # what scoring a picture below 720p at 1080p means for its CRFs
+
+
+def _scoring_text(width: int, height: int, config: Config, target: float) -> tuple[str, str | None]:
+    """How chunked mode would score a picture of this size (after crop), and the note for small ones."""
+    scoring = scoring_for(width, height, every=config.vmaf_every, pool=config.vmaf_pool, scale=config.vmaf_scale)
+    return describe_scoring(scoring, width, height, config.vmaf_scale), small_picture_note(scoring, width, height, target)
 
 
 def analyse(media: MediaInfo, crop: CropAnalysis, config: Config) -> Analysis:
     """`media` must have a video stream (the probe's `require_video`)."""
     video = media.video[0]
     colour = classify(video)
+    size = crop_filter_size(crop.decision.crop) if crop.decision.crop else (video.width, video.height)
+    vmaf, vmaf_note = _scoring_text(*size, config, target_vmaf(config, colour))
     mastering = " / ".join(
         part for part in (video.mastering_display_primaries, video.mastering_display_luminance) if part
     )
@@ -105,6 +116,8 @@ def analyse(media: MediaInfo, crop: CropAnalysis, config: Config) -> Analysis:
         subtitles=media.text,
         chapters=media.chapters,
         attachments=len(media.attachments),
+        vmaf=vmaf,
+        vmaf_note=vmaf_note,
     )
 
 
@@ -141,6 +154,10 @@ def render_text(analysis: Analysis) -> str:
         lines.append(f"  mastering:  {v.mastering_display}")
     if v.max_cll or v.max_fall:
         lines.append(f"  light:      MaxCLL {v.max_cll or '?'}, MaxFALL {v.max_fall or '?'}")
+    if analysis.vmaf:
+        lines.append(f"  vmaf:       {analysis.vmaf}")
+    if analysis.vmaf_note:
+        lines.append(f"              note: {analysis.vmaf_note}")
     lines.append(f"  crop:       {crop_summary(crop.crop, crop.reason, crop.samples)}, setting {analysis.crop_setting}")
     for candidate in crop.candidates:
         lines.append(f"              candidate {candidate.crop} x {candidate.count}")

@@ -12,7 +12,7 @@ import platformdirs
 
 from drapto.core.crop import check_crop_setting
 from drapto.errors import InputError
-from drapto.core.vmaf import check_pool
+from drapto.core.vmaf import check_pool, check_scale
 
 CONFIG_ENV = "DRAPTO_CONFIG"
 DEFAULT = "default"  # the source label of a setting no layer sets
@@ -40,9 +40,11 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     film_grain_denoise: bool = False
     ffmpeg: str | None = None
     keep: bool = False
+    min_saving: float | None = None  # percent: an output that saves less is discarded (None: always kept)
     # chunked mode
     target_vmaf: float | None = None  # None: 93, or 95 for HDR sources
     vmaf_pool: str = "mean"  # mean, harmonic or pN (a low percentile of the frame scores)
+    vmaf_scale: str = "auto"  # auto (fit 1080p, or 2160p above 2560x1440), none (own size), or WxH
     vmaf_every: int = 10  # score consecutive frame pairs every N frames of a chunk; 1 scores all frames
     crf_min: float = 10.0
     crf_max: float = 55.0
@@ -79,6 +81,12 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             msgspec.structs.force_setattr(self, "vmaf_pool", check_pool(self.vmaf_pool))
         except ValueError as exc:
             raise SettingError(str(exc), "vmaf_pool") from None
+        try:
+            msgspec.structs.force_setattr(self, "vmaf_scale", check_scale(self.vmaf_scale))
+        except ValueError as exc:
+            raise SettingError(str(exc), "vmaf_scale") from None
+        if self.min_saving is not None and not 0 <= self.min_saving < 100:
+            raise SettingError(f"min_saving must be a percentage from 0 to 99, got {self.min_saving:g}", "min_saving")
         if self.vmaf_every < 1:
             raise SettingError(f"vmaf_every must be at least 1, got {self.vmaf_every}", "vmaf_every")
         if not 1 <= self.crf_min <= self.crf_max <= 63:

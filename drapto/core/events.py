@@ -116,6 +116,16 @@ class FileSkipped(_Event, tag="file_skipped"):
     reason: str
 
 
+class FileDiscarded(_Event, tag="file_discarded"):
+    """An encode that validated but saved less than `min_saving`: not written; the source is untouched."""
+
+    output: str  # the path it would have had
+    input_bytes: int
+    output_bytes: int
+    min_saving: float  # percent
+    elapsed: float
+
+
 class FileFailed(_Event, tag="file_failed"):
     message: str
     detail: str = ""
@@ -125,7 +135,7 @@ class BatchFile(msgspec.Struct, frozen=True, kw_only=True):
     """One line of a batch summary: a file, what happened to it, and why or how much."""
 
     file: str
-    status: str  # encoded, skipped or failed
+    status: str  # encoded, skipped, discarded (saved less than min_saving) or failed
     detail: str = ""  # the size change, the skip reason or the failure message
     input_bytes: int = 0
     output_bytes: int = 0
@@ -139,12 +149,13 @@ class BatchSummary(_Event, tag="batch_summary"):
     output_bytes: int
     elapsed: float
     files: tuple[BatchFile, ...] = ()
+    discarded: int = 0  # encoded, but saved less than min_saving: not written
 
 
 Event = (
     FileStarted | CropDecided | StepStarted | StepProgress | StepFinished | StepSkipped | Notice
     | ChunkStarted | ChunkRetry | ChunkFinished
-    | FileFinished | FileSkipped | FileFailed | BatchSummary
+    | FileFinished | FileSkipped | FileDiscarded | FileFailed | BatchSummary
 )  # fmt: skip
 
 

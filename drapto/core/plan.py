@@ -104,6 +104,7 @@ class EncodePlan(msgspec.Struct, frozen=True, kw_only=True):
     target_vmaf: float | None = None  # chunked: the per-chunk VMAF target
     chunks: tuple[ChunkUnit, ...] = ()  # chunked: one work unit per chunk, in source order
     workers: int = 1  # chunked: chunk units run at once
+    vmaf_scale: str = "auto"  # chunked: the vmaf_scale setting the chunks' scoring came from
 
 
 def resolution_class(width: int) -> Resolution:
@@ -341,7 +342,9 @@ def plan_chunked(
         colour=tuple(colour_args(common.colour)),
         dolby_vision=common.keep_rpu,
     )
-    scoring = scoring_for(width, height, every=config.vmaf_every, pool=config.vmaf_pool, threads=threads)
+    scoring = scoring_for(
+        width, height, every=config.vmaf_every, pool=config.vmaf_pool, threads=threads, scale=config.vmaf_scale
+    )
     search = search_settings(config, target)
     units = []
     for chunk in chunks:
@@ -382,6 +385,7 @@ def plan_chunked(
         target_vmaf=target,
         chunks=tuple(units),
         workers=workers,
+        vmaf_scale=config.vmaf_scale,
     )
 
 

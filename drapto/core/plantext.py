@@ -10,6 +10,7 @@ from drapto.core.tries import probe_argv, probe_name, try_argv, try_name
 from drapto.core.crop import CropAnalysis, crop_summary
 from drapto.core.plan import EncodePlan
 from drapto.core.units import ChunkResult, ChunkUnit
+from drapto.core.vmaf import describe_scoring, small_picture_note
 
 
 def clock(seconds: float) -> str:
@@ -58,6 +59,11 @@ def render_plan(plan: EncodePlan, crop: CropAnalysis, target: str, results: Mapp
             f"{search.target - search.below:g}-{search.target + search.above:g} ({scoring.model}{scale}, "
             f"{scoring.pool} of {subset}), CRF {search.crf_min:g}-{search.crf_max:g}, at most {search.max_tries} tries"
         )
+        width, height = plan.expect.width, plan.expect.height
+        lines.append(f"# VMAF: {describe_scoring(scoring, width, height, plan.vmaf_scale)}")
+        note = small_picture_note(scoring, width, height, search.target)
+        if note:
+            lines.append(f"# NOTE: {note}")
         lines += chunk_table(plan.chunks, results)
         for unit in plan.chunks:
             name, crf, window = f"chunk-{unit.chunk.index:04d}", unit.start_crf, unit.chunk.probe

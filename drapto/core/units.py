@@ -79,6 +79,8 @@ class ChunkResults(msgspec.Struct, frozen=True, kw_only=True):
     # Optional, for a report made from the output alone (None: not recorded by the encode that made it)
     source: str | None = None  # the source's path
     crop: str | None = None  # the crop the encode applied, W:H:X:Y ("" for none)
+    vmaf_scale: str | None = None  # the vmaf_scale setting: auto, none or WxH
+    scoring: Scoring | None = None  # how every chunk was scored: model, the size scaled to, subset, pooling
 
 
 def load_result(path: str) -> ChunkResult:

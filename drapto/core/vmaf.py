@@ -1,7 +1,10 @@
 """How drapto scores an encode with VMAF: ab-av1's convention, which is what the target 93 means. Pure.
 
-The 1080p model, with distorted and reference both upscaled (bicubic) to 1080p when the picture is
-smaller than 1728×972; the 4k model above 2560×1440, upscaled to 2160p when smaller than 3456×1944.
+The 1080p model, with distorted and reference both upscaled (bicubic) to fit 1080p when the picture is
+smaller than 1728×972; the 4k model above 2560×1440, upscaled to fit 2160p when smaller than 3456×1944.
+Sizes are compared by the long and the short side, so a portrait picture is scored as the same landscape
+one turned (ab-av1 looks at the width alone, its issue #383). `vmaf_scale` may instead ask for no scaling
+(`none`: the picture's own size) or a fixed WxH, as ab-av1's `--vmaf-scale` does.
 Scoring a subset takes consecutive frame pairs (libvmaf's motion feature needs the previous frame);
 libvmaf's `n_subsample` shifts the score and is never used.
 """
@@ -43,16 +46,65 @@ def _fit(width: int, height: int, box_w: int, box_h: int) -> tuple[int, int]:
     return 2 * round(width * factor / 2), 2 * round(height * factor / 2)
 
 
-def scoring_for(width: int, height: int, *, every: int, pool: str, threads: int = 1) -> Scoring:
-    """The model and scaling for a picture of width × height (after crop)."""
-    if width > 2560 and height > 1440:
-        model, box, upscale = MODEL_4K, (3840, 2160), width < 3456 and height < 1944
+def check_scale(scale: str) -> str:
+    """`auto`, `none` or `WxH` (even sides), normalised."""
+    scale = scale.strip().lower()
+    if scale in ("auto", "none"):
+        return scale
+    width, sep, height = scale.partition("x")
+    if sep and width.isdigit() and height.isdigit() and all(2 <= int(v) <= 16384 and int(v) % 2 == 0 for v in (width, height)):
+        return f"{int(width)}x{int(height)}"
+    raise ValueError(f"VMAF scale must be auto, none or WxH with even sides (e.g. 1920x1080), got {scale!r}")
+
+
+def _oriented(box: tuple[int, int], width: int, height: int) -> tuple[int, int]:
+    """The box turned to the picture's orientation."""
+    return box if width >= height else (box[1], box[0])
+
+
+def _model(width: int, height: int) -> str:
+    long, short = max(width, height), min(width, height)
+    return MODEL_4K if long > 2560 and short > 1440 else MODEL_1080P
+
+
+def scoring_for(
+    width: int, height: int, *, every: int, pool: str, threads: int = 1, scale: str = "auto"
+) -> Scoring:
+    """The model and scaling for a picture of width × height (after crop), under the `vmaf_scale` setting."""
+    scale = check_scale(scale)
+    if scale == "none":
+        model, size = _model(width, height), None
+    elif scale != "auto":
+        fixed = tuple(int(v) for v in scale.split("x"))
+        model, size = _model(*fixed), (fixed if fixed != (width, height) else None)
     else:
-        model, box, upscale = MODEL_1080P, (1920, 1080), width < 1728 and height < 972
-    return Scoring(
-        model=model, scale=_fit(width, height, *box) if upscale else None, every=every, pool=check_pool(pool),
-        threads=threads,
-    )  # fmt: skip
+        long, short = max(width, height), min(width, height)
+        if _model(width, height) == MODEL_4K:
+            model, box, upscale = MODEL_4K, (3840, 2160), long < 3456 and short < 1944
+        else:
+            model, box, upscale = MODEL_1080P, (1920, 1080), long < 1728 and short < 972
+        size = _fit(width, height, *_oriented(box, width, height)) if upscale else None
+    return Scoring(model=model, scale=size, every=every, pool=check_pool(pool), threads=threads)
+
+
+def describe_scoring(scoring: Scoring, width: int, height: int, setting: str = "auto") -> str:
+    """`vmaf_v0.6.1 at 1920x1080 (upscaled from 256x144, vmaf-scale auto)`, for plans, reports and warnings."""
+    where = f"at {scoring.scale[0]}x{scoring.scale[1]}" if scoring.scale else f"at its own size {width}x{height}"
+    how = ""
+    if scoring.scale:
+        how = f"upscaled from {width}x{height}, " if scoring.scale[0] * scoring.scale[1] > width * height else f"scaled from {width}x{height}, "
+    return f"{scoring.model} {where} ({how}vmaf-scale {setting})"
+
+
+def small_picture_note(scoring: Scoring, width: int, height: int, target: float) -> str | None:
+    """What scoring a picture below 720p at 1080p means for its CRFs, said plainly; None otherwise."""
+    if min(width, height) >= 720 or not scoring.scale or min(scoring.scale) < 1080:
+        return None
+    return (
+        f"a {width}x{height} picture is scored upscaled to {scoring.scale[0]}x{scoring.scale[1]}, where its own "
+        f"blur counts against it: VMAF {target:g} then needs low CRFs (large files) or is out of reach; "
+        f"--vmaf-scale none scores it at its own size instead"
+    )
 
 
 # Both libvmaf inputs are retimed from their frame index, so libvmaf pairs frames by position whatever

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import msgspec
 
-from drapto.core import commands, events
+from drapto.core import commands, events, reach, saving
 from drapto.core.crop import CropDecision
 from drapto.core.plan import EncodePlan, Step
 from drapto.core.workpaths import partial_name, work_paths
 from drapto.core.units import ChunkResults, ChunkUnit, load_result
+from drapto.core.vmaf import describe_scoring
 from drapto.errors import SourceDamagedError, ValidationError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.cropdetect import analyse_crop
@@ -165,8 +166,13 @@ def _chunk_done(unit: ChunkUnit) -> bool:
     return _stamped(unit.result, lambda: _chunk_stamp(unit))
 
 
-def run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) -> None:
-    """One chunk work unit, run by the executor; the unit writes its encode and result JSON."""
+def run_chunk(
+    job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit, scouts: tuple[str, ...] = ()
+) -> None:
+    """One chunk work unit, run by the executor; the unit writes its encode and result JSON. `scouts` are
+    the results of the first chunks, which may settle this one (`reach.settled`)."""
+    if scouts:
+        unit = reach.settled(unit, [load_result(path) for path in scouts])
     chunk = unit.chunk
     name = f"chunk-{chunk.index:04d}"
     if _chunk_done(unit):
@@ -197,16 +203,12 @@ def run_chunk(job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit) ->
             elapsed=time.monotonic() - started, worker=result.worker,
         )  # fmt: skip
     )
-    if not result.in_band:
-        low = result.vmaf < unit.search.target - unit.search.below
+    if not result.in_band and not reach.below_band(result, unit.search):  # below: one warning at the concat
         emit(
             events.Notice(
-                file=job.source, level="warning" if low else "info",
-                message=(
-                    f"chunk {chunk.index}: VMAF {result.vmaf:.2f} at CRF {result.crf:g} is "
-                    + ("below the target band: no CRF in range reaches it" if low else
-                       "above the target band even at the highest CRF allowed")
-                ),
+                file=job.source, level="info",
+                message=f"chunk {chunk.index}: VMAF {result.vmaf:.2f} at CRF {result.crf:g} is above the target "
+                "band even at the highest CRF allowed",
             )  # fmt: skip
         )
 
@@ -223,6 +225,12 @@ def concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
         if (result.start, result.end) != (unit.chunk.start, unit.chunk.end) or not Path(unit.target).is_file():
             raise ValidationError(f"chunk {unit.chunk.index}: its encode or result does not match the plan")
         results.append(result)
+    if plan.chunks:
+        first = plan.chunks[0]
+        scored = describe_scoring(first.scoring, plan.expect.width, plan.expect.height, plan.vmaf_scale)
+        warning = reach.out_of_reach_warning(results, first.search, scored)
+        if warning:
+            emit(events.Notice(file=job.source, level="warning", message=warning))
     Path(plan.paths.encoded).mkdir(parents=True, exist_ok=True)
     listing = commands.concat_list([(Path(u.target).name, u.chunk.duration) for u in plan.chunks])
     Path(plan.paths.concat_list).write_text(listing, encoding="utf-8")
@@ -232,6 +240,8 @@ def concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
         chunks=tuple(results),
         source=plan.source,
         crop=plan.crop or "",
+        vmaf_scale=plan.vmaf_scale,
+        scoring=plan.chunks[0].scoring if plan.chunks else None,
     )
     write_atomic(plan.paths.chunk_results, msgspec.json.format(msgspec.json.encode(summary)))
     emit(events.StepStarted(file=job.source, step=step.name, duration=step.duration))
@@ -251,6 +261,9 @@ def finish_output(job: Job, plan: EncodePlan, emit: Emit) -> None:
     emit(events.StepStarted(file=job.source, step="validate"))
     started = time.monotonic()
     validate_output(job.ffmpeg, Path(plan.paths.muxed), plan.expect)
+    if saving.discard(os.path.getsize(job.source), os.path.getsize(plan.paths.muxed), job.config.min_saving):
+        emit(events.StepFinished(file=job.source, step="validate", elapsed=time.monotonic() - started))
+        return  # saves too little: never given the output's name (the shell says so)
     output = Path(plan.paths.output)
     partial = Path(partial_name(str(output)))
     partial.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from doit.exceptions import TaskFailed
 from doit.loader import create_after
 from doit.tools import config_changed
 
+from drapto.core import reach
 from drapto.core.workpaths import partial_name, work_paths
 from drapto.graph.depfile import CachedMD5Checker
 from drapto.graph.executor import ChunkExecutor, LocalExecutor
@@ -109,14 +110,18 @@ def namespace(
                 "targets": [step.target, *([plan.paths.chunk_results] if step.name == "concat" else [])],
                 "uptodate": [config_changed(" ".join(step.argv))],
             }
-        for unit in sorted(plan.chunks, key=lambda u: -u.chunk.frames):  # longest first: less idle at the end
+        scouts = reach.scouts(plan.chunks)  # the first chunks, which the others wait for
+        scouted = tuple(u.result for u in scouts)
+        # the scouts first, then longest first: less idle at the end
+        for unit in sorted(plan.chunks, key=lambda u: (u not in scouts, -u.chunk.frames)):
+            waits = () if unit in scouts else scouted
             yield {
                 "name": f"chunk-{unit.chunk.index:04d}",
                 "actions": [action(
                     f"chunk-{unit.chunk.index:04d}", [partial_name(unit.target), partial_name(unit.result)],
-                    run_chunk, job, unit, executor, emit, sweep=unit.folder,
+                    run_chunk, job, unit, executor, emit, waits, sweep=unit.folder,
                 )],  # fmt: skip
-                "file_dep": [job.source],
+                "file_dep": [job.source, *waits],
                 "targets": [unit.target, unit.result],
                 "uptodate": [config_changed(msgspec.json.encode(unit).decode())],
             }

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drapto.core import events
+from drapto.core import events, saving
 from drapto.core.config import Config
 from drapto.core.workpaths import work_paths
 from drapto.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DraptoError, InputError, OutputBusyError, ValidationError
@@ -51,7 +51,7 @@ def encode_one(
     report: bool = False,
 ) -> tuple[str, int]:
     """Encode one file, holding its output's lock (a second run on the same output is refused); returns
-    ("done"|"skipped", output size)."""
+    ("done"|"skipped"|"discarded", output size)."""
     check_not_source(source, output)
     prepare_output_dir(output)
     try:
@@ -100,9 +100,17 @@ def _encode_locked(
         emit(events.Notice(file=str(source), level="warning", message=notice))
     started = time.monotonic()
     run_job(job, emit)
+    muxed = Path(work_paths(output).muxed)
+    sizes = source.stat().st_size, (muxed if muxed.exists() else output).stat().st_size
     stats = chunk_stats(work_paths(output).chunk_results) if plan.mode == "chunked" else None
     if not config.keep:
         shutil.rmtree(workdir, ignore_errors=True)
+    if saving.discard(*sizes, config.min_saving):  # validated, but not written (graph.steps.finish_output)
+        emit(events.FileDiscarded(
+            file=str(source), output=str(output), input_bytes=sizes[0], output_bytes=sizes[1],
+            min_saving=config.min_saving or 0.0, elapsed=time.monotonic() - started,
+        ))  # fmt: skip
+        return "discarded", sizes[1]
     finished = events.FileFinished(
         file=str(source),
         output=str(output),
@@ -141,7 +149,7 @@ class Batch:
     force: bool = False
     report: bool = False  # write each finished file's report page beside it
     claimed: dict[Path, Path] = field(default_factory=dict)  # output → the source that writes it
-    counts: dict[str, int] = field(default_factory=lambda: {"done": 0, "skipped": 0, "failed": 0})
+    counts: dict[str, int] = field(default_factory=lambda: {"done": 0, "skipped": 0, "discarded": 0, "failed": 0})
     failure_codes: list[int] = field(default_factory=list)
     in_bytes: int = 0
     out_bytes: int = 0
@@ -178,6 +186,11 @@ class Batch:
             self.files.append(events.BatchFile(
                 file=str(source), status="encoded", input_bytes=source.stat().st_size, output_bytes=size,
             ))  # fmt: skip
+        elif status == "discarded":
+            self.files.append(events.BatchFile(
+                file=str(source), status="discarded", input_bytes=source.stat().st_size, output_bytes=size,
+                detail=f"not worth it: saves less than --min-saving {self.config.min_saving:g}%, not written",
+            ))  # fmt: skip
         else:
             self.files.append(events.BatchFile(file=str(source), status="skipped", detail=self.skip_reason))
 
@@ -194,6 +207,7 @@ class Batch:
             succeeded=self.counts["done"],
             failed=self.counts["failed"],
             skipped=self.counts["skipped"],
+            discarded=self.counts["discarded"],
             input_bytes=self.in_bytes,
             output_bytes=self.out_bytes,
             elapsed=time.monotonic() - self.started,

@@ -64,6 +64,13 @@ class EncodeFlags:
         The VMAF every chunk must reach, on ab-av1's scale (default 93; 95 for HDR sources).
     vmaf_pool
         How a chunk's frame scores are pooled: mean (default), harmonic, or pN (the N-th percentile).
+    vmaf_scale
+        The size VMAF scores at: auto (default: pictures smaller than 1080p upscaled to fit 1920x1080 by
+        their limiting side, portrait turned; the 4k model and 2160p above 2560x1440), none (the picture's
+        own size), or WxH.
+    min_saving
+        Discard an output that saves less than this percentage of its source's size (default: keep every
+        output); the source is never touched.
     crf_range
         The CRFs the chunk search may use, MIN-MAX (default 10-55; quarter steps).
     workers
@@ -91,6 +98,8 @@ class EncodeFlags:
     chunked: bool = False
     target_vmaf: float | None = None
     vmaf_pool: str | None = None
+    vmaf_scale: str | None = None
+    min_saving: float | None = None
     crf_range: str | None = None
     workers: int | None = None
     search_engine: str | None = None
@@ -111,6 +120,8 @@ class EncodeFlags:
             "keep": keep,
             "target_vmaf": self.target_vmaf,
             "vmaf_pool": self.vmaf_pool,
+            "vmaf_scale": self.vmaf_scale,
+            "min_saving": self.min_saving,
             "workers": self.workers,
             "search_engine": self.search_engine,
             "cluster": self.cluster,

@@ -11,13 +11,15 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 
 from drapto.core import events
 from drapto.core.crop import crop_summary
+from drapto.core.saving import grew, growth_warning, saving_percent
 from drapto.core.sizes import human_bytes
 
 
 def size_change(input_bytes: int, output_bytes: int) -> str:
-    """"27.1% smaller" (or "larger", which happens with already well-compressed sources)."""
-    percent = (input_bytes - output_bytes) / input_bytes * 100 if input_bytes else 0.0
-    return f"{abs(percent):.1f}% {'smaller' if percent >= 0 else 'larger'}"
+    """"27.1% smaller", or "4.2% LARGER", loud: it happens with already well-compressed sources and small
+    pictures, and such an output costs space instead of saving it."""
+    percent = saving_percent(input_bytes, output_bytes)
+    return f"{abs(percent):.1f}% {'smaller' if percent >= 0 else 'LARGER'}"
 
 
 def finished_lines(event: events.FileFinished) -> str:
@@ -40,6 +42,8 @@ def finished_lines(event: events.FileFinished) -> str:
         lines.append(f"  audio: {', '.join(event.audio)}")
     if event.validation:
         lines.append(f"  validation {event.validation}")
+    if grew(event.input_bytes, event.output_bytes):
+        lines.append(f"  WARNING: {growth_warning(event.input_bytes, event.output_bytes)}")
     return "\n".join(lines)
 
 
@@ -78,11 +82,19 @@ def describe(event: events.Event) -> str | None:
             return finished_lines(event)
         case events.FileSkipped():
             return f"{event.file}: skipped, {event.reason}"
+        case events.FileDiscarded():
+            return (
+                f"{event.file}: not worth it: {human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
+                f"({size_change(event.input_bytes, event.output_bytes)}) saves less than --min-saving "
+                f"{event.min_saving:g}%; {event.output} not written, the source untouched"
+            )
         case events.FileFailed():
             return f"{event.file}: FAILED: {event.message}" + (f" ({event.detail})" if event.detail else "")
         case events.BatchSummary():
             lines = [
-                f"{event.succeeded} encoded, {event.failed} failed, {event.skipped} skipped; "
+                f"{event.succeeded} encoded, {event.failed} failed, {event.skipped} skipped"
+                + (f", {event.discarded} not worth it" if event.discarded else "")
+                + "; "
                 f"{human_bytes(event.input_bytes)} -> {human_bytes(event.output_bytes)} "
                 f"({size_change(event.input_bytes, event.output_bytes)}) in {event.elapsed:.1f}s"
             ]
@@ -229,7 +241,7 @@ class RichReporter:
             self._chunk_seconds[event.step] = event.duration
         if isinstance(event, events.ChunkFinished):
             self._advance_file(event.step, self._chunk_seconds.pop(event.step, 0.0))
-        if isinstance(event, events.FileFailed | events.FileFinished | events.FileSkipped | events.BatchSummary):
+        if isinstance(event, events.FileFailed | events.FileFinished | events.FileSkipped | events.FileDiscarded | events.BatchSummary):
             self._stop()
         line = describe(event)
         if line is not None:

@@ -28,7 +28,7 @@ def log_failure(source: str | None, error: DraptoError) -> str:
 
 _LOGGED_EVENTS = (
     events.FileStarted, events.CropDecided, events.ChunkFinished, events.Notice, events.FileFinished,
-    events.FileSkipped, events.BatchSummary,
+    events.FileSkipped, events.FileDiscarded, events.BatchSummary,
 )  # fmt: skip
 
 

@@ -20,7 +20,8 @@ from drapto.shell.history import HistoryRecord
 from drapto.core.media import MediaInfo
 from drapto.core.search import SearchSettings
 from drapto.core.units import ChunkResults
-from drapto.core.vmaf import pool_scores
+from drapto.core.saving import grew, growth_warning, saving_percent
+from drapto.core.vmaf import describe_scoring, pool_scores
 
 REPORT_VERSION = 1
 
@@ -101,6 +102,8 @@ class ReportData(msgspec.Struct, frozen=True, kw_only=True):
     chunks: tuple[ChunkRow, ...] = ()
     whole_file: FileScore | None = None
     notes: tuple[str, ...] = ()  # what is unknown or assumed, and why
+    scoring: str | None = None  # chunked: how the chunks were scored (model, size, vmaf_scale); None: not recorded
+    warnings: tuple[str, ...] = ()  # what the reader must not miss: an output larger than its source
 
 
 def parse_crop(crop: str) -> tuple[int, int, int, int]:
@@ -270,8 +273,14 @@ def build_report(
     if speed is None and wall and duration:
         speed = round(duration / wall, 3)
     reduction = None
+    warnings = []
     if source_bytes:
-        reduction = round((source_bytes - output_bytes) / source_bytes * 100, 2)
+        reduction = round(saving_percent(source_bytes, output_bytes), 2)
+        if grew(source_bytes, output_bytes):
+            warnings.append(growth_warning(source_bytes, output_bytes))
+    scoring = None
+    if results is not None and results.scoring is not None:
+        scoring = describe_scoring(results.scoring, width, height, results.vmaf_scale or "auto")
     if mode == "standard" and whole_file is None:
         notes.append("a standard-mode encode measures no VMAF: `drapto report --vmaf` scores the whole file")
 
@@ -285,7 +294,7 @@ def build_report(
         dynamic=colour.dynamic if colour else "SDR", dolby_vision=colour.dolby_vision if colour else None,
         crop=crop[0], crop_from=crop[1], finished=record.finished if record else None, wall_seconds=wall,
         speed=speed, encode_seconds=encode_seconds, search_encodes=search_encodes, history_found=record is not None,
-        chunks=rows, whole_file=whole_file, notes=tuple(notes),
+        chunks=rows, whole_file=whole_file, notes=tuple(notes), scoring=scoring, warnings=tuple(warnings),
     )  # fmt: skip
 
 

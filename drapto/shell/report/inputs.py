@@ -66,10 +66,11 @@ def score_file(
     crop: tuple[str | None, str],
     threads: int | None = None,
     on_fraction: Callable[[float], None] | None = None,
+    vmaf_scale: str = "auto",
 ) -> FileScore:
     """Score every frame of `output` against `source` with the search's convention (the model and
     upscale for the output's picture size, the reference cropped as the encode's input was)."""
-    scoring = scoring_for(*size, every=1, pool="mean", threads=threads or os.cpu_count() or 1)
+    scoring = scoring_for(*size, every=1, pool="mean", threads=threads or os.cpu_count() or 1, scale=vmaf_scale)
     argv = commands.file_score_argv(
         ffmpeg, str(source), str(output), crop=crop[0], scoring_filter=side_filter(scoring),
         libvmaf=libvmaf_filter(scoring, VMAF_LOG),
@@ -129,7 +130,10 @@ def make_report(
             raise InputError(f"--vmaf needs the source: {where}; give it with --source PATH")
         known_crop = vmaf_crop(ffmpeg, source_media, size, known_crop)
         frames = results.frames if results else media.video[0].frame_count
-        whole = score_file(ffmpeg, source, output, size=size, frames=frames, crop=known_crop, on_fraction=on_fraction)
+        whole = score_file(
+            ffmpeg, source, output, size=size, frames=frames, crop=known_crop, on_fraction=on_fraction,
+            vmaf_scale=(results.vmaf_scale if results else None) or "auto",  # as the encode scored its chunks
+        )
     return build_report(
         output=str(output), output_bytes=output.stat().st_size, output_media=media,
         generated=datetime.now().astimezone().isoformat(timespec="seconds"), source=str(source) if source else None,

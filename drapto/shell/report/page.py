@@ -60,6 +60,7 @@ figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
 figcaption { color: #444; font-size: .9em; }
 .scroll { overflow-x: auto; }
 ul.notes, p.hint { color: #444; }
+p.warning { color: #a00; font-size: 1.15em; }
 footer { margin-top: 2em; color: #666; font-size: .85em; }
 @media print { body { margin: 0; max-width: none; font-size: 11pt; } h2 { break-after: avoid; }
                figure, tr { break-inside: avoid; } }
@@ -72,7 +73,7 @@ def _facts(data: ReportData) -> list[tuple[str, str]]:
             ("Output", e(data.output))]  # fmt: skip
     size = f"{size_text(data.source_bytes)} → {size_text(data.output_bytes)}"
     if data.reduction is not None:
-        size += f" ({abs(data.reduction):.1f} % {'smaller' if data.reduction >= 0 else 'larger'})"
+        size += f" ({abs(data.reduction):.1f} % {'smaller' if data.reduction >= 0 else 'LARGER'})"
     rows.append(("Size", size))
     rows.append(("Mode", data.mode))
     if data.mode == "chunked":
@@ -80,6 +81,8 @@ def _facts(data: ReportData) -> list[tuple[str, str]]:
         if data.band:
             target += f" (accepted {data.band[0]:g}–{data.band[1]:g})"
         rows.append(("Target VMAF", target))
+        if data.scoring:
+            rows.append(("VMAF scored", e(data.scoring)))
         if data.crf_range:
             rows.append(("CRF", f"{data.crf_range[0]:g}–{data.crf_range[1]:g} over {len(data.chunks)} chunks"))
         if data.chunk_vmaf:
@@ -160,6 +163,7 @@ def render_html(data: ReportData) -> str:
         "<table class='facts'>",
         *(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in _facts(data)),
         "</table>",
+        *(f"<p class='warning'><strong>Warning:</strong> {e(w)}</p>" for w in data.warnings),
     ]
     for chart_id, caption, svg in charts(data):
         parts.append(f"<figure id='{chart_id}'>{svg}")

@@ -1,0 +1,71 @@
+"""When the VMAF target is out of reach from below (a small picture scored upscaled to 1080p, say): the
+evidence, the one warning per file, and what later chunks start from so they stop proving it again. Pure.
+
+Deterministic on resume: only the first `SCOUTS` chunks in plan order decide, the later chunks wait for
+them (the graph makes their results a dependency), and a chunk uses nothing but their results.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+import msgspec
+
+from drapto.core.search import KNEE_MARGIN, SearchSettings, snap
+from drapto.core.units import ChunkResult, ChunkUnit
+
+SCOUTS = 3  # the first chunks, whose results decide whether the rest settle
+
+
+def scouts(units: Sequence[ChunkUnit]) -> tuple[ChunkUnit, ...]:
+    """The units whose results the others wait for: none when there are no others, or another engine searches."""
+    if len(units) <= SCOUTS or any(u.engine != "builtin" for u in units):
+        return ()
+    return tuple(sorted(units, key=lambda u: u.chunk.index)[:SCOUTS])
+
+
+def below_band(result: ChunkResult, search: SearchSettings) -> bool:
+    return result.vmaf < search.target - search.below
+
+
+def settle_crf(results: Sequence[ChunkResult], search: SearchSettings) -> float | None:
+    """When most scouts ended below the band, the median of their kept (knee) CRFs; else None."""
+    low = [r for r in results if below_band(r, search)]
+    if not results or 2 * len(low) <= len(results):
+        return None
+    return snap(statistics.median(r.crf for r in low), search)
+
+
+def settled(unit: ChunkUnit, results: Sequence[ChunkResult]) -> ChunkUnit:
+    """The unit as it runs after the scouts: unchanged, or starting at their knee CRF with no probes, its
+    search ending at the first try under the band (a try over it still searches upwards, to save bytes)."""
+    crf = settle_crf(results, unit.search)
+    if crf is None or unit.chunk.index in {r.index for r in results}:
+        return unit
+    return msgspec.structs.replace(
+        unit, start_crf=crf, predicted_vmaf=None, search=msgspec.structs.replace(unit.search, settle_below=True),
+        chunk=msgspec.structs.replace(unit.chunk, probe=None),
+    )
+
+
+def best_vmaf(result: ChunkResult) -> float:
+    return max((t.vmaf for t in result.tries), default=result.vmaf)
+
+
+def out_of_reach_warning(results: Sequence[ChunkResult], search: SearchSettings, scored: str) -> str | None:
+    """The file's one warning: how many chunks could not reach the target, their best VMAF, what was kept
+    and what to change; None when every chunk reached the band's floor. `scored` says how VMAF was scored."""
+    low = [r for r in results if below_band(r, search)]
+    if not low:
+        return None
+    best = [best_vmaf(r) for r in low]
+    crfs = [r.crf for r in low]
+    floor = search.target - search.below
+    return (
+        f"VMAF {search.target:g} is out of reach for {len(low)} of {len(results)} chunks: their best VMAF "
+        f"measured {min(best):.1f}-{max(best):.1f} (the band starts at {floor:g}), scored {scored}; each kept "
+        f"at the knee of its curve (the highest CRF within {KNEE_MARGIN:g} VMAF of its best), CRF "
+        f"{min(crfs):g}-{max(crfs):g}. Lower --target-vmaf (e.g. {max(1, int(min(best))):d}), or score at the "
+        f"picture's own size with --vmaf-scale none"
+    )
