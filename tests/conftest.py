@@ -181,6 +181,26 @@ def multi_scene_graph(width: int, height: int, rate: str, seconds: float) -> str
     return ";".join(parts) + ";[a][b][c]concat=n=3:v=1:a=0[out0]"
 
 
+def recurring_scene_graph(width: int, height: int, rate: str, seconds: float, order: str = "abcabc") -> str:
+    """Shots that return, as a film's do: the three scenes of `multi_scene_graph` (a: testsrc2, b:
+    mandelbrot, c: grain), `seconds` each in `order`, each return a later stretch of its scene."""
+    sources = {
+        "a": f"testsrc2=size={width}x{height}:rate={rate}",
+        "b": f"mandelbrot=size={width}x{height}:rate={rate}",
+        "c": f"gradients=size={width}x{height}:rate={rate}:speed=0.05,noise=alls=20:allf=t+u",
+    }
+    seen = {key: 0 for key in sources}
+    parts = []
+    for i, key in enumerate(order):
+        start = seen[key] * seconds
+        seen[key] += 1
+        parts.append(
+            f"{sources[key]},trim=start={start}:duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[s{i}]"
+        )
+    labels = "".join(f"[s{i}]" for i in range(len(order)))
+    return ";".join(parts) + f";{labels}concat=n={len(order)}:v=1:a=0[out0]"
+
+
 EVENT_SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "events.schema.json"
 _validator = None
 

@@ -23,8 +23,9 @@ from drapto.core.search import PRIOR_SLOPE, SearchSettings, Trial, crf_for_aim, 
 # Share of a film's chunks that scout (at least MIN_SCOUTS, at most all of them).
 SCOUT_SHARE = 0.2
 MIN_SCOUTS = 3
-# Neighbours a prediction averages, and how near (in log2 of bits per pixel: 0.3 is 23 % more or fewer
-# bits) the nearest must be, and how far apart the neighbours' CRFs may be, for the model to be sure.
+# Neighbours a prediction averages; how near (in log2 of bits per pixel: 0.3 is 23 % more or fewer bits)
+# a scout must be to vouch for a chunk, and how far apart the vouching scouts' CRFs may be, for the model
+# to be sure.
 NEIGHBOURS = 2
 SURE_DISTANCE = 0.3
 SURE_SPREAD = 4.0
@@ -110,8 +111,8 @@ def predict(features: Features, points: Sequence[tuple[int, Point]], settings: S
     total = sum(weights)
     crf = sum(w * point.crf for w, (_, point) in zip(weights, ranked, strict=True)) / total
     slope = sum(w * point.slope for w, (_, point) in zip(weights, ranked, strict=True)) / total
-    crfs = [point.crf for _, point in ranked]
-    sure = distance(features, ranked[0][1].features) <= SURE_DISTANCE and max(crfs) - min(crfs) <= SURE_SPREAD
+    near = [point.crf for _, point in ranked if distance(features, point.features) <= SURE_DISTANCE]
+    sure = bool(near) and max(near) - min(near) <= SURE_SPREAD
     return Prediction(
         crf=snap(crf, settings),
         vmaf=min(max(settings.aim, 0.0), 100.0),

@@ -13,6 +13,7 @@ import msgspec
 from drapto.core import commands
 from drapto.core.chunks import plan_chunks
 from drapto.core.config import Config
+from drapto.core.filmmodel import choose_scouts, chunk_features
 from drapto.errors import InputError
 from drapto.core.hdr import ColourInfo, classify, colour_args
 from drapto.core.media import AudioStream, MediaInfo, TextStream, VideoStream
@@ -346,15 +347,20 @@ def plan_chunked(
         width, height, every=config.vmaf_every, pool=config.vmaf_pool, threads=threads, scale=config.vmaf_scale
     )
     search = search_settings(config, target)
+    features = [
+        chunk_features(scan.frame_bytes, scan.scores, chunk.start, chunk.end, video.width * video.height)
+        for chunk in chunks
+    ]
+    scouts = set(choose_scouts(features))
     units = []
-    for chunk in chunks:
+    for chunk, chunk_feats in zip(chunks, features, strict=True):
         crf, predicted = start_point(search, width, height)
         units.append(
             ChunkUnit(
                 ffmpeg=ffmpeg, source=media.path, chunk=chunk, encode=encode, scoring=scoring, search=search,
                 start_crf=crf, predicted_vmaf=predicted, folder=paths.chunk_folder(chunk.index),
                 target=paths.chunk_encode(chunk.index), result=paths.chunk_result(chunk.index),
-                engine=config.search_engine,
+                engine=config.search_engine, features=chunk_feats, scout=chunk.index in scouts,
             )  # fmt: skip
         )
     concat = Step(

@@ -1,7 +1,7 @@
 """When the VMAF target is out of reach from below (a small picture scored upscaled to 1080p, say): the
 evidence, the one warning per file, and what later chunks start from so they stop proving it again. Pure.
 
-Deterministic on resume: only the first `SCOUTS` chunks in plan order decide, the later chunks wait for
+Deterministic on resume: only the scouts' results decide (`core.scouting`), the later chunks wait for
 them (the graph makes their results a dependency), and a chunk uses nothing but their results.
 """
 
@@ -14,16 +14,6 @@ import msgspec
 
 from drapto.core.search import KNEE_MARGIN, SearchSettings, snap
 from drapto.core.units import ChunkResult, ChunkUnit
-
-SCOUTS = 3  # the first chunks, whose results decide whether the rest settle
-
-
-def scouts(units: Sequence[ChunkUnit]) -> tuple[ChunkUnit, ...]:
-    """The units whose results the others wait for: none when there are no others, or another engine searches."""
-    if len(units) <= SCOUTS or any(u.engine != "builtin" for u in units):
-        return ()
-    return tuple(sorted(units, key=lambda u: u.chunk.index)[:SCOUTS])
-
 
 def below_band(result: ChunkResult, search: SearchSettings) -> bool:
     return result.vmaf < search.target - search.below

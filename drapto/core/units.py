@@ -11,6 +11,7 @@ from pathlib import Path
 import msgspec
 
 from drapto.core.chunks import Chunk
+from drapto.core.filmmodel import Features
 from drapto.core.search import SearchSettings
 from drapto.core.vmaf import Scoring
 
@@ -38,6 +39,9 @@ class ChunkUnit(msgspec.Struct, frozen=True, kw_only=True):
     target: str  # the kept encode
     result: str  # the ChunkResult JSON
     engine: str = "builtin"  # the CRF search that runs the unit: "builtin" or "ab-av1"
+    features: Features | None = None  # what the scene scan says of the chunk (the film model's input)
+    scout: bool = True  # searched from the prior; the others start from the scouts (core.scouting)
+    slope: float | None = None  # the VMAF per CRF the search starts from (None: the prior)
 
 
 class TryRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,6 +71,7 @@ class ChunkResult(msgspec.Struct, frozen=True, kw_only=True):
     probes: tuple[TryRecord, ...] = ()  # window probes that aimed the first full encode
     worker: str = ""
     cut: str | None = None  # why the chunk starts where it does: start, scene or split (None: not recorded)
+    scout: bool | None = None  # searched from the prior (True) or started from the scouts (None: not recorded)
 
 
 class ChunkResults(msgspec.Struct, frozen=True, kw_only=True):

@@ -106,7 +106,8 @@ TryStarted = Callable[[float, int], None]  # (crf, try number from 1)
 
 
 def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+    """A predicted VMAF as recorded: within 0–100 (a straight line through two tries can pass 100)."""
+    return None if value is None else round(min(max(value, 0.0), 100.0), 4)
 
 
 def _trial(record: TryRecord) -> Trial:
@@ -125,11 +126,11 @@ def run_chunk_unit(
     learn its slope; every full encode is scored, and the search corrects until one lands in the band."""
     probes: list[TryRecord] = []
     crf: float | None = unit.start_crf
-    slope = PRIOR_SLOPE
+    slope = unit.slope or PRIOR_SLOPE  # the film model's, for a chunk that waited for the scouts
     if unit.chunk.probe is not None:
         while crf is not None:
             probes.append(run_probe(unit, crf))
-            crf = next_probe([_trial(p) for p in probes], unit.search)
+            crf = next_probe([_trial(p) for p in probes], unit.search, slope)
         crf, slope = aim_from_probes([_trial(p) for p in probes], unit.search)
     records: list[TryRecord] = []
     predicted: dict[float, float | None] = {}
@@ -158,7 +159,7 @@ def run_chunk_unit(
         crf=record.crf, predicted_vmaf=_rounded(predicted.get(record.crf)), vmaf=record.vmaf,
         in_band=unit.search.in_band(record.vmaf), bytes=record.bytes,
         seconds=round(sum(r.seconds for r in (*probes, *records)), 3), tries=tuple(records), probes=tuple(probes),
-        worker=worker, cut=chunk.cut,
+        worker=worker, cut=chunk.cut, scout=unit.scout,
     )  # fmt: skip
     write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
     return result

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import msgspec
 
-from drapto.core import commands, events, reach, saving
+from drapto.core import commands, events, reach, saving, scouting
 from drapto.core.crop import CropDecision
 from drapto.core.plan import EncodePlan, Step
 from drapto.core.workpaths import partial_name, work_paths
@@ -167,12 +167,12 @@ def _chunk_done(unit: ChunkUnit) -> bool:
 
 
 def run_chunk(
-    job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit, scouts: tuple[str, ...] = ()
+    job: Job, unit: ChunkUnit, executor: ChunkExecutor, emit: Emit, scouts: tuple[ChunkUnit, ...] = ()
 ) -> None:
-    """One chunk work unit, run by the executor; the unit writes its encode and result JSON. `scouts` are
-    the results of the first chunks, which may settle this one (`reach.settled`)."""
+    """One chunk work unit, run by the executor; the unit writes its encode and result JSON. A unit that
+    waited for the `scouts` starts from their results (`scouting.start`)."""
     if scouts:
-        unit = reach.settled(unit, [load_result(path) for path in scouts])
+        unit = scouting.start(unit, [(scout, load_result(scout.result)) for scout in scouts])
     chunk = unit.chunk
     name = f"chunk-{chunk.index:04d}"
     if _chunk_done(unit):

@@ -13,7 +13,8 @@ from doit.exceptions import TaskFailed
 from doit.loader import create_after
 from doit.tools import config_changed
 
-from drapto.core import reach
+from drapto.core import scouting
+from drapto.core.scheduling import expected_cost
 from drapto.core.workpaths import partial_name, work_paths
 from drapto.graph.depfile import CachedMD5Checker
 from drapto.graph.executor import ChunkExecutor, LocalExecutor
@@ -110,18 +111,17 @@ def namespace(
                 "targets": [step.target, *([plan.paths.chunk_results] if step.name == "concat" else [])],
                 "uptodate": [config_changed(" ".join(step.argv))],
             }
-        scouts = reach.scouts(plan.chunks)  # the first chunks, which the others wait for
-        scouted = tuple(u.result for u in scouts)
-        # the scouts first, then longest first: less idle at the end
-        for unit in sorted(plan.chunks, key=lambda u: (u not in scouts, -u.chunk.frames)):
-            waits = () if unit in scouts else scouted
+        scouts = scouting.scouts(plan.chunks)  # the chunks the others wait for and start from
+        # the scouts first, then the rest; each group most expensive first, so no worker idles at the end
+        for unit in sorted(plan.chunks, key=lambda u: (u not in scouts, -expected_cost(u))):
+            waits = () if unit in scouts else scouts
             yield {
                 "name": f"chunk-{unit.chunk.index:04d}",
                 "actions": [action(
                     f"chunk-{unit.chunk.index:04d}", [partial_name(unit.target), partial_name(unit.result)],
                     run_chunk, job, unit, executor, emit, waits, sweep=unit.folder,
                 )],  # fmt: skip
-                "file_dep": [job.source, *waits],
+                "file_dep": [job.source, *(scout.result for scout in waits)],
                 "targets": [unit.target, unit.result],
                 "uptodate": [config_changed(msgspec.json.encode(unit).decode())],
             }
