@@ -22,10 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import h264_argv, workspace  # this folder is the script's: on sys.path
 
 from drapto.core import commands
-from drapto.graph.ffmpeg import resolve_ffmpeg
 from drapto.core.units import load_result
+from drapto.graph.ffmpeg import resolve_ffmpeg
 
 WIDTH, HEIGHT, RATE = 1920, 1080, 24
 S = f"size={WIDTH}x{HEIGHT}:rate={RATE}"
@@ -37,10 +38,7 @@ def make_clip(ffmpeg: str, target: Path, seconds: float) -> None:
     labels = "abcd"
     parts = [f"{src},trim=duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[{labels[i]}]" for i, src in enumerate(SCENES)]
     graph = ";".join(parts) + ";[a][b][c][d]concat=n=4:v=1:a=0[out0]"
-    # x264 at a Blu-ray-like rate (about 25 Mb/s), a keyframe every second
-    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", graph, "-c:v", "libx264",
-                    "-preset", "veryfast", "-b:v", "25M", "-maxrate", "30M", "-bufsize", "30M", "-g", str(RATE),
-                    "-pix_fmt", "yuv420p", str(target)], check=True)  # fmt: skip
+    subprocess.run(h264_argv(ffmpeg, graph, target, gop=RATE), check=True)
 
 
 def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None) -> float:
@@ -66,8 +64,7 @@ def main() -> None:
                         "worth +-5 %% on this clip)")  # fmt: skip
     args = parser.parse_args()
     ffmpeg = resolve_ffmpeg()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="drapto-bench-cluster-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = workspace(args.keep, "drapto-bench-cluster-")
     source = folder / "film.mkv"
     if not source.exists():
         make_clip(ffmpeg, source, args.seconds)

@@ -1,14 +1,16 @@
 """Chunk planning: scene scan → chunks, i.e. frame ranges that partition the source exactly. Pure.
 
-Boundaries fall on scene cuts (scdet score at or above the threshold) where the length bounds allow;
-a stretch longer than the maximum is split evenly, each forced split moved to the most scene-like
+Boundaries fall on scene cuts (scdet score at or above the threshold): of those the length bounds let
+stand together, the strongest set (a dynamic programme, not the first past the minimum); a stretch longer than the maximum is split evenly, each forced split moved to the most scene-like
 frame near its even position. Chunks are read frame-exactly (an accurate input seek), so a boundary
 may fall between source keyframes.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections import deque
 from typing import Literal
 
 import msgspec
@@ -55,17 +57,67 @@ def frame_bounds(scan: SceneScan, min_seconds: float, max_seconds: float) -> tup
     return low, max(low, round(max_seconds * rate))
 
 
-def scene_cuts(scores: tuple[float, ...], threshold: float, min_frames: int) -> list[int]:
-    """Frames that start a scene, earliest first, keeping every kept cut at least `min_frames` from
-    the previous cut and from the end."""
+def forced_splits(length: int, min_frames: int, max_frames: int) -> int:
+    """How many forced splits a stretch between two kept cuts needs to keep every part at most `max`."""
+    return max(0, math.ceil(length / max_frames) - 1)
+
+
+def _stretch_cost(length: int, min_frames: int, max_frames: int, threshold: float) -> float:
+    """What a stretch between two kept cuts costs the plan: each forced split counts as a lost cut of the
+    threshold's strength; a stretch that cannot be split into parts of at least `min` costs far more."""
+    splits = forced_splits(length, min_frames, max_frames)
+    short = splits and (splits + 1) * min_frames > length
+    return splits * threshold + (1e9 if short else 0.0)
+
+
+def scene_cuts(scores: tuple[float, ...], threshold: float, min_frames: int, max_frames: int) -> list[int]:
+    """The scene cuts kept as boundaries, earliest first: of the frames scoring at least `threshold`, the
+    set that keeps every chunk at least `min_frames` long (and starts none closer than that to the end)
+    with the greatest sum of kept scores, less the threshold for each forced split the stretches longer
+    than `max_frames` then need. So a stronger cut is never blocked by a weaker one just before it.
+
+    A dynamic programme over the candidates: a kept cut's best predecessor lies `min`..`max` frames
+    before it (no split between: the best of a sliding window, kept in a monotone deque), or further back
+    when no candidate between could have been kept (adding one never costs: its score is positive and
+    splits only fall), i.e. within `min` of the last candidate that leaves `min` before it. Ties go to the
+    earlier predecessor. About O(candidates), or O(candidates × `min`) where long empty stretches follow
+    dense ones."""
     total = len(scores)
+    nodes = [0, *(f for f in range(min_frames, total - min_frames + 1) if scores[f] >= threshold), total]
+    best: list[float] = [-math.inf] * len(nodes)
+    best[0] = 0.0
+    back: list[int] = [-1] * len(nodes)
+    window: deque[int] = deque()  # nodes min..max frames back, best first (earliest among equals)
+    pushed = 0  # nodes [0, pushed) have entered the window
+    for j in range(1, len(nodes)):
+        here = nodes[j]
+        last = bisect.bisect_right(nodes, here - min_frames, 0, j) - 1  # the last node leaving `min` before
+        near = bisect.bisect_left(nodes, here - max_frames, 0, j)  # the first node within `max` before
+        while pushed <= last:
+            while window and best[window[-1]] < best[pushed]:
+                window.pop()
+            window.append(pushed)
+            pushed += 1
+        while window and window[0] < near:
+            window.popleft()
+        gain = scores[here] if here < total else 0.0
+        choice, value = -1, -math.inf
+        far = bisect.bisect_right(nodes, nodes[last] - min_frames, 0, j) if last >= 0 else j
+        for i in range(far, min(near, last + 1)):  # longer than `max`: forced splits between
+            candidate = best[i] + gain - _stretch_cost(here - nodes[i], min_frames, max_frames, threshold)
+            if candidate > value:
+                choice, value = i, candidate
+        if window and best[window[0]] + gain > value:
+            choice, value = window[0], best[window[0]] + gain
+        if choice < 0 and here == total:  # a clip shorter than `min`: one chunk
+            choice, value = 0, 0.0
+        best[j], back[j] = value, choice
     cuts: list[int] = []
-    last = 0
-    for frame in range(1, total):
-        if scores[frame] >= threshold and frame - last >= min_frames and total - frame >= min_frames:
-            cuts.append(frame)
-            last = frame
-    return cuts
+    j = back[-1]
+    while j > 0:
+        cuts.append(nodes[j])
+        j = back[j]
+    return cuts[::-1]
 
 
 def split_points(scores: tuple[float, ...], start: int, end: int, min_frames: int, max_frames: int) -> list[int]:
@@ -117,7 +169,7 @@ def plan_chunks(
 ) -> tuple[Chunk, ...]:
     """Chunks covering every frame of the scan once, in order, each with its probe window."""
     min_frames, max_frames = frame_bounds(scan, min_seconds, max_seconds)
-    cuts = scene_cuts(scan.scores, threshold, min_frames)
+    cuts = scene_cuts(scan.scores, threshold, min_frames, max_frames)
     edges = [0, *cuts, scan.frames]
     starts: list[tuple[int, Cut]] = []
     for a, b in zip(edges, edges[1:]):
