@@ -149,7 +149,8 @@ def _read_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        return msgspec.toml.decode(path.read_bytes())
+        settings: dict[str, Any] = msgspec.toml.decode(path.read_bytes())
+        return settings
     except msgspec.DecodeError as exc:
         raise InputError(f"Config file {path} is not valid TOML: {exc}") from None
 

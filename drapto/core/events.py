@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import msgspec
 
@@ -17,7 +18,7 @@ class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"):
     file: str
 
 
-class FileStarted(_Event, tag="file_started"):
+class FileStarted(_Event, tag="file_started", frozen=True):
     output: str
     resolution: str
     crf: int | None  # standard mode's CRF; None in chunked mode
@@ -30,19 +31,19 @@ class FileStarted(_Event, tag="file_started"):
     duration: float | None = None  # seconds of video, for the file's overall progress
 
 
-class CropDecided(_Event, tag="crop_decided"):
+class CropDecided(_Event, tag="crop_decided", frozen=True):
     crop: str | None  # W:H:X:Y, or None for the full frame
     reason: str
     samples: int
     candidates: tuple[str, ...]  # "W:H:X:Y x N", most frequent first
 
 
-class StepStarted(_Event, tag="step_started"):
+class StepStarted(_Event, tag="step_started", frozen=True):
     step: str
     duration: float | None = None
 
 
-class StepProgress(_Event, tag="step_progress"):
+class StepProgress(_Event, tag="step_progress", frozen=True):
     step: str
     seconds: float  # media seconds done
     fraction: float | None = None
@@ -52,12 +53,12 @@ class StepProgress(_Event, tag="step_progress"):
     worker: str | None = None  # the cluster worker running a chunk (its address); None on this machine
 
 
-class StepFinished(_Event, tag="step_finished"):
+class StepFinished(_Event, tag="step_finished", frozen=True):
     step: str
     elapsed: float
 
 
-class ChunkStarted(_Event, tag="chunk_started"):
+class ChunkStarted(_Event, tag="chunk_started", frozen=True):
     step: str  # chunk-NNNN, as in the task graph
     index: int
     start: int  # first frame
@@ -66,14 +67,14 @@ class ChunkStarted(_Event, tag="chunk_started"):
     crf: float  # the first CRF tried
 
 
-class ChunkRetry(_Event, tag="chunk_retry"):
+class ChunkRetry(_Event, tag="chunk_retry", frozen=True):
     step: str
     index: int
     crf: float
     attempt: int  # 2 for the first retry
 
 
-class ChunkFinished(_Event, tag="chunk_finished"):
+class ChunkFinished(_Event, tag="chunk_finished", frozen=True):
     step: str
     index: int
     crf: float
@@ -86,17 +87,17 @@ class ChunkFinished(_Event, tag="chunk_finished"):
     worker: str = "local"
 
 
-class StepSkipped(_Event, tag="step_skipped"):
+class StepSkipped(_Event, tag="step_skipped", frozen=True):
     step: str
     reason: str = "up to date"
 
 
-class Notice(_Event, tag="notice"):
+class Notice(_Event, tag="notice", frozen=True):
     level: str  # "info" or "warning"
     message: str
 
 
-class FileFinished(_Event, tag="file_finished"):
+class FileFinished(_Event, tag="file_finished", frozen=True):
     output: str
     input_bytes: int
     output_bytes: int
@@ -111,12 +112,12 @@ class FileFinished(_Event, tag="file_finished"):
     validation: str = ""  # what validation checked and found
 
 
-class FileSkipped(_Event, tag="file_skipped"):
+class FileSkipped(_Event, tag="file_skipped", frozen=True):
     output: str
     reason: str
 
 
-class FileDiscarded(_Event, tag="file_discarded"):
+class FileDiscarded(_Event, tag="file_discarded", frozen=True):
     """An encode that validated but saved less than `min_saving`: not written; the source is untouched."""
 
     output: str  # the path it would have had
@@ -126,7 +127,7 @@ class FileDiscarded(_Event, tag="file_discarded"):
     elapsed: float
 
 
-class FileFailed(_Event, tag="file_failed"):
+class FileFailed(_Event, tag="file_failed", frozen=True):
     message: str
     detail: str = ""
 
@@ -141,7 +142,7 @@ class BatchFile(msgspec.Struct, frozen=True, kw_only=True):
     output_bytes: int = 0
 
 
-class BatchSummary(_Event, tag="batch_summary"):
+class BatchSummary(_Event, tag="batch_summary", frozen=True):
     succeeded: int
     failed: int
     skipped: int
@@ -159,7 +160,7 @@ Event = (
 )  # fmt: skip
 
 
-def json_schema() -> dict:
+def json_schema() -> dict[str, Any]:
     """The JSON Schema of one NDJSON line: any event, with the schema version it was written under."""
     schema = msgspec.json.schema(Event)
     for definition in schema["$defs"].values():
@@ -172,7 +173,8 @@ def json_schema() -> dict:
         "description": "One line of `drapto encode --json` output (NDJSON): tagged by `event`.",
         **schema,
     }
-    return msgspec.json.decode(msgspec.json.encode(document))  # plain JSON values (tuple defaults → lists)
+    plain: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(document))  # tuple defaults → lists
+    return plain
 
 
 if __name__ == "__main__":  # python -m drapto.core.events > docs/events.schema.json

@@ -143,7 +143,10 @@ def parse_mediainfo_json(document: bytes | str | dict[str, Any], path: str) -> M
     data = msgspec.json.decode(document) if isinstance(document, (bytes, str)) else document
     tracks: list[dict[str, Any]] = ((data or {}).get("media") or {}).get("track") or []
     general: dict[str, Any] = next((t for t in tracks if t.get("@type") == "General"), {})
-    video, audio, text, chapters = [], [], [], []
+    video: list[VideoStream] = []
+    audio: list[AudioStream] = []
+    text: list[TextStream] = []
+    chapters: list[Chapter] = []
     for track in tracks:
         kind = track.get("@type")
         if kind == "Video":

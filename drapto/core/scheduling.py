@@ -8,6 +8,8 @@ chunk running alone while the other workers idle.
 
 from __future__ import annotations
 
+import math
+
 from drapto.core.units import ChunkUnit
 
 
@@ -16,4 +18,4 @@ def expected_cost(unit: ChunkUnit) -> float:
     sizes): an encoder's time grows with a picture's difficulty far less than the bits do (a grain scene
     spends ~50× the bits of a still one, and takes a few times as long to encode)."""
     rate = unit.features.bits_per_pixel if unit.features is not None else 1.0
-    return unit.chunk.frames * max(rate, 1e-6) ** 0.5
+    return float(unit.chunk.frames * math.sqrt(max(rate, 1e-6)))

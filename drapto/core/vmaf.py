@@ -75,7 +75,8 @@ def scoring_for(
     if scale == "none":
         model, size = _model(width, height), None
     elif scale != "auto":
-        fixed = tuple(int(v) for v in scale.split("x"))
+        fixed_w, fixed_h = (int(v) for v in scale.split("x"))
+        fixed = (fixed_w, fixed_h)
         model, size = _model(*fixed), (fixed if fixed != (width, height) else None)
     else:
         long, short = max(width, height), min(width, height)

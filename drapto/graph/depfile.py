@@ -25,12 +25,12 @@ class CachedMD5Checker(MD5Checker):
             return False
         if file_stat.st_size != size:
             return True
-        return digest != _md5(file_path, file_stat.st_mtime_ns, file_stat.st_size)
+        return bool(digest != _md5(file_path, file_stat.st_mtime_ns, file_stat.st_size))
 
 
 @functools.lru_cache(maxsize=256)
 def _md5(path: str, _mtime_ns: int, _size: int) -> str:
-    return get_file_md5(path)
+    return str(get_file_md5(path))
 
 
 def checkpoint_dependency_db() -> None:

@@ -29,7 +29,7 @@ def resolve_ffmpeg(configured: str | None = None) -> str:
     try:
         import imageio_ffmpeg
 
-        return imageio_ffmpeg.get_ffmpeg_exe()
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
     except Exception as exc:  # imageio-ffmpeg raises RuntimeError when its binary is missing
         raise DependencyError(f"No ffmpeg available: {exc}. Reinstall drapto (pip install drapto).") from exc
 

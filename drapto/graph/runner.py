@@ -12,7 +12,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import anyio
 from anyio.streams.text import TextReceiveStream
@@ -219,7 +219,7 @@ def run_with_progress(
     """
     stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
 
-    async def _pump_stdout(stream) -> None:
+    async def _pump_stdout(stream: Any) -> None:
         buffer = ""
         block: dict[str, str] = {}
         async for chunk in TextReceiveStream(stream, errors="replace"):
@@ -234,7 +234,7 @@ def run_with_progress(
                     if report is not None and on_progress is not None:
                         on_progress(report)
 
-    async def _pump_stderr(stream) -> None:
+    async def _pump_stderr(stream: Any) -> None:
         async for chunk in TextReceiveStream(stream, errors="replace"):
             stderr_tail.extend(chunk.splitlines())
 

@@ -60,8 +60,8 @@ def check_output(expect: Expectations, media: MediaInfo, pixel_format: str | Non
         problems.append(f"video is {colour.dynamic}, expected {expect.dynamic}")
     if expect.dolby_vision and colour.dolby_vision is None:
         problems.append("Dolby Vision was expected but the output has none")
-    got = (video.color_primaries, video.transfer, video.matrix)
-    for label, want, have in zip(("primaries", "transfer", "matrix"), expect.colour, got, strict=True):
+    tags = (video.color_primaries, video.transfer, video.matrix)
+    for label, want, have in zip(("primaries", "transfer", "matrix"), expect.colour, tags, strict=True):
         if want is not None and have != want:
             problems.append(f"colour {label} is {have}, expected {want}")
     channels = tuple(a.channels for a in media.audio)
@@ -70,13 +70,13 @@ def check_output(expect: Expectations, media: MediaInfo, pixel_format: str | Non
     not_opus = [a.index for a in media.audio if a.codec != "Opus"]
     if not_opus:
         problems.append(f"audio streams {not_opus} are not Opus")
-    for label, got, want in (
+    for label, count, wanted in (
         ("subtitle streams", len(media.text), expect.subtitles),
         ("chapters", len(media.chapters), expect.chapters),
         ("attachments", len(media.attachments), expect.attachments),
     ):
-        if got != want:
-            problems.append(f"{got} {label}, expected {want}")
+        if count != wanted:
+            problems.append(f"{count} {label}, expected {wanted}")
     return problems
 
 

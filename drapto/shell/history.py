@@ -5,6 +5,7 @@ nothing reads it to decide anything."""
 from __future__ import annotations
 
 import os
+from typing import Any
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -141,7 +142,7 @@ def render_plain(records: list[HistoryRecord]) -> str:
     return "\n".join([*lines, totals(records)]) + "\n"
 
 
-def render_rich(records: list[HistoryRecord]):  # -> rich.table.Table
+def render_rich(records: list[HistoryRecord]) -> Any:  # a rich.table.Table (rich imported only here)
     from rich.table import Table
 
     table = Table(*HEADERS, caption=totals(records), caption_justify="left")

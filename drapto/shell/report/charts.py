@@ -29,7 +29,7 @@ MAX_CURVE_POINTS = 2000
 MANY_CHUNKS = 60  # above this, boundaries are ticks along the top of the VMAF panel, and bars lose their edges
 
 
-STYLE = {
+STYLE: dict[str, Any] = {
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
     "font.size": 10,
@@ -59,7 +59,8 @@ def _tick_clock(seconds: float, _pos: Any = None) -> str:
 def _style(salt: str) -> Iterator[None]:
     import matplotlib
 
-    with matplotlib.rc_context({**STYLE, "svg.hashsalt": f"drapto-{salt}"}):
+    settings: Any = {**STYLE, "svg.hashsalt": f"drapto-{salt}"}  # matplotlib types its keys as a Literal
+    with matplotlib.rc_context(settings):
         yield
 
 
