@@ -54,7 +54,9 @@ def clip_argv(ffmpeg: str, spec: ClipSpec, folder: Path, target: Path) -> list[s
     maps: list[str] = []
     inputs = 0
     if spec.video:
-        graph = spec.video_graph or f"testsrc2=size={spec.width}x{spec.height}:rate={spec.rate}:duration={spec.duration}"
+        graph = (
+            spec.video_graph or f"testsrc2=size={spec.width}x{spec.height}:rate={spec.rate}:duration={spec.duration}"
+        )
         argv += ["-f", "lavfi", "-i", graph]
         maps += ["-map", f"{inputs}:v"]
         inputs += 1
@@ -177,7 +179,9 @@ def multi_scene_graph(width: int, height: int, rate: str, seconds: float) -> str
         f"gradients=size={width}x{height}:rate={rate}:speed=0.05,noise=alls=20:allf=t+u",
     ]
     labels = "abc"
-    parts = [f"{src},trim=duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[{labels[i]}]" for i, src in enumerate(scenes)]
+    parts = [
+        f"{src},trim=duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[{labels[i]}]" for i, src in enumerate(scenes)
+    ]
     return ";".join(parts) + ";[a][b][c]concat=n=3:v=1:a=0[out0]"
 
 
@@ -194,9 +198,7 @@ def recurring_scene_graph(width: int, height: int, rate: str, seconds: float, or
     for i, key in enumerate(order):
         start = seen[key] * seconds
         seen[key] += 1
-        parts.append(
-            f"{sources[key]},trim=start={start}:duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[s{i}]"
-        )
+        parts.append(f"{sources[key]},trim=start={start}:duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[s{i}]")
     labels = "".join(f"[s{i}]" for i in range(len(order)))
     return ";".join(parts) + f";{labels}concat=n={len(order)}:v=1:a=0[out0]"
 

@@ -12,21 +12,20 @@ from pathlib import Path
 
 import msgspec
 import pytest
-
 from conftest import AudioSpec, ClipSpec, json_events, run_drapto
-from drapto.graph import abav1
-from drapto.graph import engines as chunkwork  # the engines are dispatched from engines.run_unit
+from test_chunked_plan import DV, HDR10, chunked, media
+
 from drapto.core import commands
-from drapto.graph.abav1 import Attempt, attempts, chosen_crf, split_keyint, vmaf_options
 from drapto.core.chunks import Chunk
 from drapto.core.config import Config
-from drapto.errors import DependencyError, ProcessError
 from drapto.core.search import SearchSettings
 from drapto.core.units import ChunkUnit, EncodeSettings, load_result
-from drapto.graph.validate import attached_results, count_frames
 from drapto.core.vmaf import scoring_for
-
-from test_chunked_plan import DV, HDR10, chunked, media
+from drapto.errors import DependencyError, ProcessError
+from drapto.graph import abav1
+from drapto.graph import engines as chunkwork  # the engines are dispatched from engines.run_unit
+from drapto.graph.abav1 import Attempt, attempts, chosen_crf, split_keyint, vmaf_options
+from drapto.graph.validate import attached_results, count_frames
 
 FAKE_CRF = 35
 
@@ -62,7 +61,10 @@ def test_chunk_score_argv(snapshot):
     plain = chunked(media(1280, 720), Config(search_engine="ab-av1"))
     hdr = chunked(media(3840, 2160, **HDR10), Config(search_engine="ab-av1", vmaf_every=1, vmaf_pool="p5"),
                   crop="3840:1600:0:280")  # fmt: skip
-    assert [abav1.score_argv(plain.chunks[0], "abav1-1.mkv"), abav1.score_argv(hdr.chunks[1], "abav1-2.mkv")] == snapshot
+    assert [
+        abav1.score_argv(plain.chunks[0], "abav1-1.mkv"),
+        abav1.score_argv(hdr.chunks[1], "abav1-2.mkv"),
+    ] == snapshot
 
 
 # --- pure rules ---
@@ -84,7 +86,9 @@ def test_keyint_moves_out_of_the_svt_params():
 
 def test_vmaf_options_carry_threads_and_a_harmonic_pool():
     assert vmaf_options(scoring_for(1920, 1080, every=10, pool="mean", threads=4)) == "n_threads=4"
-    assert vmaf_options(scoring_for(1920, 1080, every=10, pool="harmonic", threads=2)) == "n_threads=2:pool=harmonic_mean"
+    assert (
+        vmaf_options(scoring_for(1920, 1080, every=10, pool="harmonic", threads=2)) == "n_threads=2:pool=harmonic_mean"
+    )
     assert vmaf_options(scoring_for(1920, 1080, every=10, pool="p5")) == "n_threads=1"
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import msgspec
 import pytest
-
 from conftest import ClipSpec, run_drapto
+
 from drapto.core.analysis import Analysis, analyse, render_text
 from drapto.core.config import Config
 from drapto.core.crop import CropAnalysis, CropSample, decide_crop, fixed_decision
@@ -40,8 +40,12 @@ def test_report_text_and_json(name, snapshot):
 
 def test_report_plans_opus_per_channel_count():
     media = fixture("sdr-2audio-srt-chapters-attachment")
-    report = analyse(media, CropAnalysis(setting="none", limit=None, samples=(), decision=fixed_decision("none", 1, 1)), Config())
-    assert [(a.channels, a.opus_kbps) for a in report.audio] == [(a.channels, {1: 64, 2: 128, 6: 256, 8: 384}.get(a.channels)) for a in media.audio]
+    report = analyse(
+        media, CropAnalysis(setting="none", limit=None, samples=(), decision=fixed_decision("none", 1, 1)), Config()
+    )
+    assert [(a.channels, a.opus_kbps) for a in report.audio] == [
+        (a.channels, {1: 64, 2: 128, 6: 256, 8: 384}.get(a.channels)) for a in media.audio
+    ]
     assert len(report.subtitles) == len(media.text) and len(report.chapters) == len(media.chapters)
 
 
@@ -52,6 +56,6 @@ def test_analyze_command_text(make_clip):
     text = result.stdout
     assert "AVC 320x180 @ 24000/1001 fps, 8-bit, SD (CRF 25)" in text
     assert "crop:       none (no black bars, 1 sample), setting auto" in text
-    assert 'audio 0:    PCM 6 ch' in text and "-> Opus 256 kb/s" in text
+    assert "audio 0:    PCM 6 ch" in text and "-> Opus 256 kb/s" in text
     assert "subtitle 0: UTF-8, eng [forced]" in text
     assert "chapters:   2" in text and "0:00:01.000 Ending" in text

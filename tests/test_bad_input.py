@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from conftest import ClipSpec, run_drapto
 
 
@@ -139,7 +138,12 @@ CASES: list[tuple[str, Callable[[Path, Path], Case], int, str]] = [
     ("folder without films", _no_videos, 2, "No video files in"),
     ("zero-length file", _one_file(lambda t: _text(t, "empty.mkv")), 2, "empty"),
     ("text file named .mkv", _one_file(lambda t: _text(t, "film.mkv", "hello\n")), 2, "No video stream"),
-    ("truncated media", lambda t, c: Case(["encode", (f := _truncated(t, c)), t / "out"], sources=[f]), 1, "The source is damaged"),
+    (
+        "truncated media",
+        lambda t, c: Case(["encode", (f := _truncated(t, c)), t / "out"], sources=[f]),
+        1,
+        "The source is damaged",
+    ),
     ("audio-only", "audio-only", 2, "audio only"),
     ("unreadable file", _unreadable, 2, "Cannot read"),
     ("output parent is a file", _parent_is_a_file, 2, "Cannot write to output folder"),
@@ -194,7 +198,7 @@ def test_bad_input_gets_one_clear_line(build, code, says, clip, make_clip, tmp_p
 
 
 @pytest.mark.ffmpeg
-@pytest.mark.parametrize("name", ["a film.mkv", "it's \"quoted\".mkv", "ünïcødé 映画.mkv", "new\nline.mkv", "-dash.mkv"])
+@pytest.mark.parametrize("name", ["a film.mkv", 'it\'s "quoted".mkv', "ünïcødé 映画.mkv", "new\nline.mkv", "-dash.mkv"])
 def test_awkward_names_encode(name, clip, tmp_path):
     film = _film(tmp_path, clip, name)
     before = digest(film)

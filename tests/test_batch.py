@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import json_events, run_drapto
+
 from drapto.errors import InputError
 from drapto.graph.jobs import check_outside, discover, output_for
 

@@ -11,8 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import (
+    SHARED_DATA,
+    AudioSpec,
+    ClipSpec,
+    json_events,
+    multi_scene_graph,
+    run_drapto,
+    wait_for_no_process_using,
+)
 
-from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto, SHARED_DATA, wait_for_no_process_using
 from drapto.graph.probe import probe
 from drapto.graph.validate import attached_results, count_frames
 
@@ -28,7 +36,6 @@ FRAMES = 144
 CHUNK_ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "1", "DRAPTO_CHUNK_MAX_SECONDS": "3"}
 # 2 s chunks are too short for the default 1 s probe window; a 0.25 s one (8 frames) makes every chunk probe
 PROBING = {"DRAPTO_PROBE_SECONDS": "0.25"}
-
 
 
 def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -7,18 +7,17 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from test_plan import AUDIO, CHAPTERS, TEXT
 
 from drapto.core import commands
-from drapto.core.tries import try_argv, try_name
 from drapto.core.config import Config
+from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo, VideoStream
 from drapto.core.plan import effective_mode, plan_chunked, plan_standard, target_vmaf
-from drapto.core.hdr import classify
 from drapto.core.plantext import render_plan
 from drapto.core.scenes import SceneScan
+from drapto.core.tries import try_argv, try_name
 from drapto.core.workers import Budget
-
-from test_plan import AUDIO, CHAPTERS, TEXT
 
 RATE = 24000 / 1001
 OUTPUT = Path("/out/In the Mood for Love (2000).mkv")
@@ -27,7 +26,9 @@ HDR10 = dict(
     color_primaries="BT.2020", transfer="PQ", matrix="BT.2020 non-constant", color_range="Limited",
     mastering_display_luminance="min: 0.0050 cd/m2, max: 1000 cd/m2", max_cll="1000 cd/m2",
 )  # fmt: skip
-DV = dict(HDR10, hdr_format="Dolby Vision, Version 1.0, Profile 8.1, dvhe.08.06, BL+RPU, HDR10 compatible / SMPTE ST 2086")
+DV = dict(
+    HDR10, hdr_format="Dolby Vision, Version 1.0, Profile 8.1, dvhe.08.06, BL+RPU, HDR10 compatible / SMPTE ST 2086"
+)
 
 
 def scan(frames: int = 1000, cuts: tuple[int, ...] = (300, 600)) -> SceneScan:
@@ -67,7 +68,9 @@ def test_chunk_encode_argv_by_size(width, height, snapshot):
     assert first_tries(chunked(media(width, height))) == snapshot
 
 
-@pytest.mark.parametrize(("width", "height", "scale"), [(720, 1280, "auto"), (720, 480, "none"), (720, 480, "1280x720")])
+@pytest.mark.parametrize(
+    ("width", "height", "scale"), [(720, 1280, "auto"), (720, 480, "none"), (720, 480, "1280x720")]
+)
 def test_chunk_encode_argv_by_vmaf_scale(width, height, scale, snapshot):
     """Portrait is upscaled as landscape turned; none scores at the picture's own size; WxH at that size."""
     assert first_tries(chunked(media(width, height), Config(vmaf_scale=scale)))[0] == snapshot
@@ -113,7 +116,9 @@ def test_plan_text(snapshot):
     plan = chunked(media())
     from drapto.core.crop import CropAnalysis, CropDecision
 
-    crop = CropAnalysis(setting="none", limit="", samples=(), decision=CropDecision(crop=None, reason="off", samples=0, candidates=()))
+    crop = CropAnalysis(
+        setting="none", limit="", samples=(), decision=CropDecision(crop=None, reason="off", samples=0, candidates=())
+    )
     assert render_plan(plan, crop, str(OUTPUT), {}) == snapshot
 
 

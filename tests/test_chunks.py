@@ -18,9 +18,7 @@ THRESHOLD = 10.0
 
 def scan_of(scores: list[float], rate: float = 25.0) -> SceneScan:
     times = tuple(i / rate for i in range(len(scores)))
-    return SceneScan(
-        frames=len(scores), duration=len(scores) / rate, times=times, scores=tuple(scores), keyframes=(0,)
-    )
+    return SceneScan(frames=len(scores), duration=len(scores) / rate, times=times, scores=tuple(scores), keyframes=(0,))
 
 
 @st.composite

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from drapto.shell.cli import main
-from drapto.shell.flags import parse_crf
 from drapto.core.config import CONFIG_ENV, Config, load_config, load_settings, show_config
 from drapto.errors import InputError
+from drapto.shell.cli import main
+from drapto.shell.flags import parse_crf
 
 
 def no_file(tmp_path) -> dict[str, str]:
@@ -153,8 +153,8 @@ def test_parse_crf():
 
 def test_crop_setting_is_stored_normalised():
     """Capability checks compare the setting with "auto"/"none": "AUTO" must still ask for cropdetect."""
-    from drapto.core.plan import plan_standard, required_capabilities
     from drapto.core.media import MediaInfo, VideoStream
+    from drapto.core.plan import plan_standard, required_capabilities
 
     assert Config(crop=" AUTO ").crop == "auto"
     assert Config(crop="crop=1920:800:0:140").crop == "1920:800:0:140"
@@ -169,5 +169,7 @@ def test_vmaf_scale_and_min_saving_are_checked(tmp_path):
     assert load_config({"vmaf_scale": "1280X720", "min_saving": 10}, environ=no_file(tmp_path)).vmaf_scale == "1280x720"
     with pytest.raises(InputError, match=r"VMAF scale must be auto, none or WxH .* \(from --vmaf-scale\)$"):
         load_config({"vmaf_scale": "huge"}, environ=no_file(tmp_path))
-    with pytest.raises(InputError, match=r"min_saving must be a percentage from 0 to 99, got 120 \(from DRAPTO_MIN_SAVING\)$"):
+    with pytest.raises(
+        InputError, match=r"min_saving must be a percentage from 0 to 99, got 120 \(from DRAPTO_MIN_SAVING\)$"
+    ):
         load_config(environ={**no_file(tmp_path), "DRAPTO_MIN_SAVING": "120"})

@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drapto.core.crop import (
+    MAX_SAMPLES,
+    MIN_SAMPLE_SPACING,
     CropCandidate,
     CropDecision,
     black_threshold,
@@ -16,8 +18,6 @@ from drapto.core.crop import (
     decide_crop,
     is_hdr_transfer,
     parse_cropdetect,
-    MAX_SAMPLES,
-    MIN_SAMPLE_SPACING,
     sample_count,
     sample_times,
 )
@@ -118,9 +118,7 @@ def test_hdr_threshold_is_above_hdr_black():
     assert black_threshold(10, "BT.709") == 64 < black_threshold(10, "PQ")
 
 
-@pytest.mark.parametrize(
-    "duration, count", [(1.0, 1), (2.0, 1), (6.0, 3), (60.0, 22), (400.0, 141), (7200.0, 141)]
-)
+@pytest.mark.parametrize("duration, count", [(1.0, 1), (2.0, 1), (6.0, 3), (60.0, 22), (400.0, 141), (7200.0, 141)])
 def test_sample_count_spaces_short_films_2s_apart(duration, count):
     assert sample_count(duration) == count
 

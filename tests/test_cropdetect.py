@@ -7,8 +7,8 @@ import json
 import subprocess
 
 import pytest
-
 from conftest import AudioSpec, ClipSpec, json_events, run_drapto
+
 from drapto.graph.probe import probe
 
 pytestmark = pytest.mark.ffmpeg
@@ -119,8 +119,8 @@ def _media(duration):
 
 
 def test_no_duration_asks_for_crop_none():
-    from drapto.graph.cropdetect import analyse_crop
     from drapto.errors import InputError
+    from drapto.graph.cropdetect import analyse_crop
 
     with pytest.raises(InputError, match=r"no duration \(try --crop none\)"):
         analyse_crop("ffmpeg", _media(None), "auto")
@@ -128,8 +128,8 @@ def test_no_duration_asks_for_crop_none():
 
 
 def test_every_sample_failing_is_a_process_error():
-    from drapto.graph.cropdetect import analyse_crop
     from drapto.errors import ProcessError
+    from drapto.graph.cropdetect import analyse_crop
 
     with pytest.raises(ProcessError, match=r"false failed \(exit code 1\)"):
         analyse_crop("/bin/false", _media(60.0), "auto")

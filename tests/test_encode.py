@@ -6,8 +6,8 @@ import re
 import subprocess
 
 import pytest
-
 from conftest import AudioSpec, ClipSpec, json_events, run_drapto
+
 from drapto.core import commands
 from drapto.graph.probe import probe
 from drapto.graph.validate import parse_pixel_format

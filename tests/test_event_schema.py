@@ -11,8 +11,8 @@ import sys
 
 import msgspec
 import pytest
-
 from conftest import EVENT_SCHEMA, check_event_line, json_events, run_drapto
+
 from drapto.core import events
 
 

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from conftest import AudioSpec, ClipSpec, json_events, recurring_scene_graph, run_drapto, wait_for_no_process_using
+
 from drapto.core.plan import Expectations
 from drapto.graph.outputlock import output_lock
 from drapto.graph.space import space_needs
@@ -221,7 +221,9 @@ def test_a_second_run_on_the_same_output_is_refused_while_the_first_finishes(cli
     out = tmp_path / "out"
     first = drapto_child("encode", source, out, "--standard", "--json")
     second: list[subprocess.CompletedProcess[str]] = []
-    code, stderr = run_until(first, stage("video"), lambda: second.append(run_drapto("encode", source, out, "--standard")))
+    code, stderr = run_until(
+        first, stage("video"), lambda: second.append(run_drapto("encode", source, out, "--standard"))
+    )
     assert code == 0, stderr
     assert_one_clear_line(second[0], 2, "is being encoded by another drapto (process ", str(first.pid))
     assert (out / "film.mkv").exists() and not (out / ".drapto").exists()

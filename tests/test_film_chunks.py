@@ -5,8 +5,8 @@ nearest scout's curve meets the aim, with no window probe where the model is sur
 from __future__ import annotations
 
 import pytest
-
 from conftest import AudioSpec, ClipSpec, json_events, recurring_scene_graph, run_drapto
+
 from drapto.graph.validate import attached_results
 
 pytestmark = pytest.mark.ffmpeg
@@ -33,11 +33,16 @@ def test_scouts_run_first_and_the_rest_start_from_them(clip_copy, tmp_path, ffmp
     results = {r.index: r for r in attached_results(ffmpeg, out / "film.mkv").chunks}
     scouts, others = started[:3], started[3:]
     # every scout probes its window; a chunk the model is sure of probes nothing
-    table = [(i, i in scouts, len(results[i].probes), len(results[i].tries), results[i].crf, results[i].vmaf) for i in started]
+    table = [
+        (i, i in scouts, len(results[i].probes), len(results[i].tries), results[i].crf, results[i].vmaf)
+        for i in started
+    ]
     assert all(results[i].probes for i in scouts), table
     sure = [i for i in others if not results[i].probes]
     assert sure, table
     for i in others:
         assert results[i].predicted_vmaf is not None and 0 <= results[i].predicted_vmaf <= 100
     # the returning shots land in the band, as their scouts did
-    assert sum(r.in_band for r in results.values()) >= len(results) - 1, [(r.index, r.crf, r.vmaf) for r in results.values()]
+    assert sum(r.in_band for r in results.values()) >= len(results) - 1, [
+        (r.index, r.crf, r.vmaf) for r in results.values()
+    ]

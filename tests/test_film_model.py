@@ -49,7 +49,12 @@ def test_the_same_inputs_give_the_same_prediction_in_any_order(chunk, known, ran
     assert predict(chunk, known, SETTINGS) == predict(chunk, shuffled, SETTINGS)
 
 
-@given(features, st.lists(features, min_size=1, max_size=10), st.floats(min_value=12, max_value=50), st.floats(min_value=0.2, max_value=3))
+@given(
+    features,
+    st.lists(features, min_size=1, max_size=10),
+    st.floats(min_value=12, max_value=50),
+    st.floats(min_value=0.2, max_value=3),
+)
 def test_a_film_of_one_curve_is_predicted_as_that_curve(chunk, scouts, crf, slope):
     known = [(i, Point(features=f, crf=crf, slope=slope)) for i, f in enumerate(scouts)]
     prediction = predict(chunk, known, SETTINGS)

@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED_DATA, run_drapto
+
 from drapto.core.config import Config
 from drapto.core.hdr import classify, dolby_vision_profile
 from drapto.core.media import parse_mediainfo_json
@@ -107,7 +107,11 @@ def test_generated_hdr10_clip_keeps_tags_and_metadata(ffmpeg, tmp_path):
     assert result.returncode == 0, result.stderr
     after = probe(tmp_path / "out" / "hdr10.mkv").video[0]
     assert classify(after).dynamic == "HDR10"
-    assert (after.color_primaries, after.transfer, after.matrix) == (before.color_primaries, before.transfer, before.matrix)
+    assert (after.color_primaries, after.transfer, after.matrix) == (
+        before.color_primaries,
+        before.transfer,
+        before.matrix,
+    )
     assert after.mastering_display_primaries == before.mastering_display_primaries
     assert _numbers(after.mastering_display_luminance) == _numbers(before.mastering_display_luminance)
     assert (_numbers(after.max_cll), _numbers(after.max_fall)) == ([1000.0], [400.0])

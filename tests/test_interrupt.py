@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ClipSpec, json_events, run_drapto
+
 from drapto.graph import runner
 from drapto.graph.probe import probe
 

@@ -64,7 +64,7 @@ def test_no_import_circle():
         state[module] = 1
         for name in graph.get(module, ()):
             if state.get(name) == 1:
-                raise AssertionError("import circle: " + " -> ".join([*trail[trail.index(name):], name]))
+                raise AssertionError("import circle: " + " -> ".join([*trail[trail.index(name) :], name]))
             if name not in state:
                 visit(name, [*trail, name])
         state[module] = 2

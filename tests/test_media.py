@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from drapto.errors import InputError
 from drapto.core.media import Chapter, parse_mediainfo_json
+from drapto.errors import InputError
 from drapto.graph.probe import probe, require_video
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediainfo"

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from drapto.core import commands
 from drapto.core.config import Config
-from drapto.errors import InputError
 from drapto.core.media import AudioStream, Chapter, MediaInfo, TextStream, VideoStream
 from drapto.core.plan import (
     OPUS_LAYOUTS,
@@ -21,13 +20,26 @@ from drapto.core.plan import (
     required_capabilities,
     resolution_class,
 )
+from drapto.errors import InputError
 
 SIZES = {"SD": (720, 480), "HD": (1920, 1080), "UHD": (3840, 2160)}
 AUDIO = {
     "mono": (AudioStream(index=0, codec="AC-3", channels=1, layout="M", language="eng"),),
     "stereo": (AudioStream(index=0, codec="AAC", channels=2, layout="L R", language="eng", default=True),),
-    "5.1": (AudioStream(index=0, codec="E-AC-3", channels=6, layout="L R C LFE Ls Rs", language="eng", title="Surround 5.1", default=True),),
-    "7.1": (AudioStream(index=0, codec="TrueHD", channels=8, layout="L R C LFE Ls Rs Lb Rb", language="eng", default=True),),
+    "5.1": (
+        AudioStream(
+            index=0,
+            codec="E-AC-3",
+            channels=6,
+            layout="L R C LFE Ls Rs",
+            language="eng",
+            title="Surround 5.1",
+            default=True,
+        ),
+    ),
+    "7.1": (
+        AudioStream(index=0, codec="TrueHD", channels=8, layout="L R C LFE Ls Rs Lb Rb", language="eng", default=True),
+    ),
     "odd-2.1": (AudioStream(index=0, codec="DTS", channels=3, layout="L R LFE", language="ger", forced=True),),
     "mixed": (
         AudioStream(index=0, codec="TrueHD", channels=8, language="eng", title="Atmos", default=True),
@@ -42,14 +54,21 @@ TEXT = (
 CHAPTERS = (Chapter(start=0.0, title="Opening"), Chapter(start=600.0, title="Middle"))
 
 
-def media(size: str = "HD", audio: str = "stereo", subtitles: bool = False, chapters: bool = False,
-          text: tuple[TextStream, ...] | None = None) -> MediaInfo:
+def media(
+    size: str = "HD",
+    audio: str = "stereo",
+    subtitles: bool = False,
+    chapters: bool = False,
+    text: tuple[TextStream, ...] | None = None,
+) -> MediaInfo:
     width, height = SIZES[size]
     return MediaInfo(
         path="/films/In the Mood for Love (2000).mkv",
         container="Matroska",
         duration=5880.5,
-        video=(VideoStream(index=0, codec="AVC", width=width, height=height, frame_rate="24000/1001", duration=5880.0),),
+        video=(
+            VideoStream(index=0, codec="AVC", width=width, height=height, frame_rate="24000/1001", duration=5880.0),
+        ),
         audio=AUDIO[audio],
         text=(text if text is not None else TEXT) if subtitles else (),
         chapters=CHAPTERS if chapters else (),

@@ -12,11 +12,11 @@ import sys
 import time
 
 import pytest
-
 from conftest import ClipSpec, run_drapto
+
 from drapto.core import events
-from drapto.shell.progress import rates
 from drapto.graph.runner import Progress, parse_progress_block
+from drapto.shell.progress import rates
 
 
 def test_a_progress_block_gives_time_fps_speed_and_size():
@@ -33,7 +33,9 @@ def test_ffmpeg_not_knowing_yet_is_not_an_error():
 
 
 def test_rates_extrapolate_the_output_size():
-    event = events.StepProgress(file="f", step="video", seconds=5, fraction=0.25, fps=48.2, speed=2.0, bytes=1024 * 1024)
+    event = events.StepProgress(
+        file="f", step="video", seconds=5, fraction=0.25, fps=48.2, speed=2.0, bytes=1024 * 1024
+    )
     assert rates(event) == "48.2 fps, 2.00x, ~4.00 MiB"
     assert rates(events.StepProgress(file="f", step="video", seconds=0)) == ""
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import json_events
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +26,9 @@ def test_readme_examples_run(make_clip, tmp_path):
     (tmp_path / "film.mkv").write_bytes(make_clip().read_bytes())
     for example in EXAMPLES:
         argv = shlex.split(example)
-        result = subprocess.run([sys.executable, "-m", "drapto", *argv[1:]], cwd=tmp_path, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "drapto", *argv[1:]], cwd=tmp_path, capture_output=True, text=True
+        )
         assert result.returncode == 0, (example, result.stdout, result.stderr)
     assert (tmp_path / "out" / "film.mkv").exists()
     assert (tmp_path / "out" / "film-av1.mkv").exists()

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import msgspec
 import pytest
-
 from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto
-from drapto.shell.history import HistoryRecord
+
 from drapto.core.media import MediaInfo, VideoStream
+from drapto.core.units import ChunkResult, ChunkResults, TryRecord
+from drapto.graph.validate import attached_results
+from drapto.shell.history import HistoryRecord
 from drapto.shell.report.data import (
     ChunkRow,
     ReportData,
@@ -29,8 +31,6 @@ from drapto.shell.report.data import (
     newest_record,
 )
 from drapto.shell.report.page import DATA_ID, render_html
-from drapto.core.units import ChunkResult, ChunkResults, TryRecord
-from drapto.graph.validate import attached_results
 
 MULTI = ClipSpec(
     duration=6.0,
@@ -150,7 +150,9 @@ def test_report_page_shows_the_attached_chunk_results(chunked, ffmpeg):
         assert len(list(svg.iter())) > 50
     # self-contained: nothing to fetch, nothing to run
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)|url\((?!#)|@import""", page)
-    assert "<script>" not in page and "<script" not in page.replace(f'<script type="application/json" id="{DATA_ID}">', "")
+    assert "<script>" not in page and "<script" not in page.replace(
+        f'<script type="application/json" id="{DATA_ID}">', ""
+    )
 
     # --json prints the same data, and writes nothing
     page_path.unlink()
@@ -235,7 +237,11 @@ def _record(output: str, finished: str, seconds: float) -> HistoryRecord:
 
 
 def test_the_newest_history_record_for_the_output_wins():
-    records = [_record("/out/film.mkv", "1", 10.0), _record("/out/other.mkv", "2", 20.0), _record("/out/film.mkv", "3", 30.0)]
+    records = [
+        _record("/out/film.mkv", "1", 10.0),
+        _record("/out/other.mkv", "2", 20.0),
+        _record("/out/film.mkv", "3", 30.0),
+    ]
     assert newest_record(records, "/out/film.mkv").finished == "3"
     assert newest_record(records, "/out/nothing.mkv") is None
 
@@ -253,10 +259,20 @@ def _results(chunks: int = 3, seconds: float = 2.0, crop: str | None = None) -> 
                  TryRecord(key="k", crf=34.0 + i, vmaf=93.0 - i * 0.9, frames_scored=10, bytes=8000, seconds=1.0))  # fmt: skip
         out.append(
             ChunkResult(
-                index=i, start=i * frames, end=(i + 1) * frames, start_time=i * seconds, end_time=(i + 1) * seconds,
-                crf=tries[-1].crf, predicted_vmaf=93.5, vmaf=tries[-1].vmaf, in_band=92 <= tries[-1].vmaf <= 95,
-                bytes=8000, seconds=2.0, tries=tries, cut="start" if i == 0 else ("scene" if i % 2 else "split"),
-            )  # fmt: skip
+                index=i,
+                start=i * frames,
+                end=(i + 1) * frames,
+                start_time=i * seconds,
+                end_time=(i + 1) * seconds,
+                crf=tries[-1].crf,
+                predicted_vmaf=93.5,
+                vmaf=tries[-1].vmaf,
+                in_band=92 <= tries[-1].vmaf <= 95,
+                bytes=8000,
+                seconds=2.0,
+                tries=tries,
+                cut="start" if i == 0 else ("scene" if i % 2 else "split"),
+            )
         )
     return ChunkResults(target_vmaf=93.0, frames=chunks * frames, chunks=tuple(out), crop=crop)
 

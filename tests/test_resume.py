@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import AudioSpec, ClipSpec, json_events, run_drapto
+
 from drapto.graph.probe import probe
 
 pytestmark = pytest.mark.ffmpeg

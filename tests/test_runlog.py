@@ -11,13 +11,13 @@ from pathlib import Path
 
 import msgspec
 import pytest
-
 from conftest import AudioSpec, ClipSpec
-from drapto.shell import history
-from drapto.graph import runlog
-from drapto.shell.cli import main
+
 from drapto.errors import DependencyError, ProcessError
+from drapto.graph import runlog
 from drapto.graph.runner import run_capture, run_concurrently, run_with_progress
+from drapto.shell import history
+from drapto.shell.cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,9 @@ def test_commands_are_logged_with_exit_code_duration_and_stderr_tail(tmp_path):
     assert log is not None and log.path.parent == tmp_path / "logs"
     run_capture(python("import sys; print('to stdout'); sys.stderr.write('l1\\nl2\\n')"))
     with pytest.raises(ProcessError):
-        run_with_progress(python("import sys; sys.stderr.write(''.join(f'line {i}\\n' for i in range(60))); sys.exit(3)"))
+        run_with_progress(
+            python("import sys; sys.stderr.write(''.join(f'line {i}\\n' for i in range(60))); sys.exit(3)")
+        )
     runlog.finish(0)
     text = log_text(tmp_path / "logs")
     lines = text.splitlines()
@@ -73,7 +75,10 @@ def test_a_command_that_cannot_start_is_logged(tmp_path):
 def test_commands_from_many_threads_each_get_their_start_and_end(tmp_path):
     runlog.start([], folder=tmp_path)
     codes = list(range(12))
-    threads = [threading.Thread(target=run_capture, args=(python(f"import sys; sys.exit({c})"),), kwargs={"check": False}) for c in codes]
+    threads = [
+        threading.Thread(target=run_capture, args=(python(f"import sys; sys.exit({c})"),), kwargs={"check": False})
+        for c in codes
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -128,7 +133,9 @@ def test_default_folder_follows_the_environment(tmp_path, monkeypatch):
     assert log is not None and log.path.parent == tmp_path / "state"
 
 
-TINY = ClipSpec(width=160, height=90, duration=1.0, rate="24", audio=(AudioSpec("stereo", 2),), subtitles=False, chapters=False)
+TINY = ClipSpec(
+    width=160, height=90, duration=1.0, rate="24", audio=(AudioSpec("stereo", 2),), subtitles=False, chapters=False
+)
 
 
 @pytest.mark.ffmpeg
@@ -150,7 +157,7 @@ def test_encode_writes_run_log_and_history(make_clip, tmp_path, monkeypatch, cap
     assert video_argv[0] == ffmpeg and video_argv[-1].endswith("video.mkv.partial")
     assert f"{video_id} exit code 0 in " in text
     assert sum(f"{key} exit code " in text for key in runs) == len(runs) >= 6  # every command's end
-    assert f"finished: " in text and "drapto finished: exit code 0" in text.splitlines()[-1]
+    assert "finished: " in text and "drapto finished: exit code 0" in text.splitlines()[-1]
     assert shlex.join(video_argv) in echoed.splitlines()  # -v
 
     (record,) = history.read()
@@ -179,7 +186,7 @@ def test_no_log_writes_no_file(make_clip, tmp_path):
 
 def test_a_failing_command_goes_to_the_log_and_the_error_names_it(make_clip, tmp_path, monkeypatch, capsys):
     fake = tmp_path / "ffmpeg"
-    fake.write_text("#!/bin/sh\necho \"boom: $*\" >&2\nexit 3\n")
+    fake.write_text('#!/bin/sh\necho "boom: $*" >&2\nexit 3\n')
     fake.chmod(0o755)
     monkeypatch.setenv("DRAPTO_FFMPEG", str(fake))
     source = tmp_path / "film.mkv"

@@ -19,9 +19,13 @@ def test_min_saving_discards_an_output_that_saves_less():
 def test_an_output_larger_than_its_source_is_said_loudly():
     assert grew(241 * MB, 292 * MB) and not grew(292 * MB, 241 * MB)
     assert size_change(241 * MB, 292 * MB) == "21.2% LARGER"
-    finished = events.FileFinished(file="a.mkv", output="out/a.mkv", input_bytes=241 * MB, output_bytes=292 * MB, elapsed=1.0)
+    finished = events.FileFinished(
+        file="a.mkv", output="out/a.mkv", input_bytes=241 * MB, output_bytes=292 * MB, elapsed=1.0
+    )
     assert "WARNING: the output is 21.2% LARGER than its source" in describe(finished)
-    smaller = events.FileFinished(file="a.mkv", output="out/a.mkv", input_bytes=292 * MB, output_bytes=241 * MB, elapsed=1.0)
+    smaller = events.FileFinished(
+        file="a.mkv", output="out/a.mkv", input_bytes=292 * MB, output_bytes=241 * MB, elapsed=1.0
+    )
     assert "WARNING" not in describe(smaller)
 
 

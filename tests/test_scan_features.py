@@ -4,8 +4,8 @@ same ffmpeg process as the scan."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import ClipSpec, multi_scene_graph
+
 from drapto.core.scenes import packet_sizes
 from drapto.graph.probe import probe
 from drapto.graph.scenescan import scan_scenes

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
+import msgspec
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-import msgspec
 
 from drapto.core.search import KNEE_MARGIN, SearchSettings, Trial, choose, next_crf, snap
 
@@ -158,7 +157,9 @@ def test_snap_rounds_to_quarter_steps_within_range(crf, expected):
     assert snap(crf, SETTINGS) == expected
 
 
-def probe_then_search(curve, window_bias: float, search: SearchSettings, start: float) -> tuple[list[Trial], list[Trial], Trial]:
+def probe_then_search(
+    curve, window_bias: float, search: SearchSettings, start: float
+) -> tuple[list[Trial], list[Trial], Trial]:
     """Probes on a window that reads `window_bias` off the chunk, then full encodes, as chunkwork runs them."""
     from drapto.core.search import MAX_PROBES, aim_from_probes, next_probe
 

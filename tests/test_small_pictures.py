@@ -7,8 +7,8 @@ import json
 import re
 
 import pytest
-
 from conftest import ClipSpec, json_events, run_drapto
+
 from drapto.core.search import KNEE_MARGIN
 
 pytestmark = pytest.mark.ffmpeg

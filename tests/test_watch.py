@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import AudioSpec, ClipSpec, check_event_line, processes_using, run_drapto
 
-from conftest import AudioSpec, check_event_line, ClipSpec, processes_using, run_drapto
 from drapto.shell.folderwatch import Seen, observe, settled, watch_folder
 
 # --- the settle rule, without sleeping -------------------------------------------------------------
@@ -100,7 +100,6 @@ def test_the_loop_hands_over_existing_new_and_moved_in_files_once(tmp_path):
 
 TINY = ClipSpec(duration=1.0, audio=(AudioSpec("stereo", 2, "eng"),), subtitles=False, chapters=False)
 LONGER = ClipSpec(duration=20.0, audio=(), subtitles=False, chapters=False)
-
 
 
 class Events:

@@ -63,7 +63,9 @@ class Analysis(msgspec.Struct, frozen=True, kw_only=True):
 def _scoring_text(width: int, height: int, config: Config, target: float) -> tuple[str, str | None]:
     """How chunked mode would score a picture of this size (after crop), and the note for small ones."""
     scoring = scoring_for(width, height, every=config.vmaf_every, pool=config.vmaf_pool, scale=config.vmaf_scale)
-    return describe_scoring(scoring, width, height, config.vmaf_scale), small_picture_note(scoring, width, height, target)
+    return describe_scoring(scoring, width, height, config.vmaf_scale), small_picture_note(
+        scoring, width, height, target
+    )
 
 
 def analyse(media: MediaInfo, crop: CropAnalysis, config: Config) -> Analysis:

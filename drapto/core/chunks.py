@@ -9,6 +9,7 @@ may fall between source keyframes.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import deque
 from typing import Literal
@@ -172,7 +173,7 @@ def plan_chunks(
     cuts = scene_cuts(scan.scores, threshold, min_frames, max_frames)
     edges = [0, *cuts, scan.frames]
     starts: list[tuple[int, Cut]] = []
-    for a, b in zip(edges, edges[1:]):
+    for a, b in itertools.pairwise(edges):
         starts.append((a, "start" if a == 0 else "scene"))
         starts.extend((p, "split") for p in split_points(scan.scores, a, b, min_frames, max_frames))
     chunks = []

@@ -94,7 +94,7 @@ def _tag_args(kind: str, index: int, tags: StreamTags) -> list[str]:
         args += [f"-metadata:s:{kind}:{index}", f"language={tags.language}"]
     if tags.title:
         args += [f"-metadata:s:{kind}:{index}", f"title={tags.title}"]
-    return args + [f"-disposition:{kind}:{index}", tags.disposition]
+    return [*args, f"-disposition:{kind}:{index}", tags.disposition]
 
 
 def mux_argv(
@@ -134,7 +134,7 @@ def mux_argv(
         argv += _tag_args("a", i, tags)
     if attach_json:
         argv += ["-attach", attach_json, f"-metadata:s:t:{attachments}", "mimetype=application/json"]
-    return argv + ["-f", "matroska", target]
+    return [*argv, "-f", "matroska", target]
 
 
 def cropdetect_argv(ffmpeg: str, source: str, *, start: float, frames: int, limit: str) -> list[str]:

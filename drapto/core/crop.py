@@ -11,8 +11,8 @@ from collections import Counter
 
 import msgspec
 
-from drapto.errors import InputError
 from drapto.core.hdr import hdr_transfer
+from drapto.errors import InputError
 
 # cropdetect prints `crop=W:H:X:Y`; signs allowed so a bogus negative value is seen (and then discarded).
 _CROP_RE = re.compile(r"(?<![\w-])crop=(-?\d+):(-?\d+):(-?\d+):(-?\d+)")
@@ -63,7 +63,7 @@ _SETTING_RE = re.compile(r"(\d+):(\d+):(\d+):(\d+)")
 
 
 def crop_summary(crop: str | None, reason: str, samples: int) -> str:
-    """"1920:800:0:140 (black bars detected, 141 samples)" or "none (no black bars, 1 sample)"."""
+    """ "1920:800:0:140 (black bars detected, 141 samples)" or "none (no black bars, 1 sample)"."""
     counted = f", {samples} sample{'s' if samples != 1 else ''}" if samples else ""
     return f"{crop or 'none'} ({reason}{counted})"
 
@@ -210,7 +210,7 @@ def decide_crop(width: int, height: int, sample_crops: list[str | None]) -> Crop
         if all(_all_black(c.crop) for c in candidates):
             return decision(None, "every sample was entirely black")
         return decision(None, "no usable crop candidates")
-    top, bottom, left, right = (min(edge) for edge in zip(*valid))
+    top, bottom, left, right = (min(edge) for edge in zip(*valid, strict=True))
     w, h = width - left - right, height - top - bottom
     if (w, h) == (width, height):
         # distinct rounded margins, so two spellings of the same even crop are not "multiple"

@@ -56,7 +56,9 @@ class Prediction(msgspec.Struct, frozen=True, kw_only=True):
     scouts: tuple[int, ...]  # the chunks (indices) it came from
 
 
-def chunk_features(frame_bytes: Sequence[int], scores: Sequence[float], start: int, end: int, pixels: int) -> Features | None:
+def chunk_features(
+    frame_bytes: Sequence[int], scores: Sequence[float], start: int, end: int, pixels: int
+) -> Features | None:
     """The features of frames [start, end): None when the scan has no packet sizes (an older scan)."""
     if not frame_bytes or end <= start or pixels <= 0 or len(frame_bytes) < end:
         return None
@@ -87,7 +89,9 @@ def choose_scouts(features: Sequence[Features | None]) -> tuple[int, ...]:
     return tuple(sorted(picks))
 
 
-def measured_point(features: Features, tries: Sequence[Trial], probes: Sequence[Trial], settings: SearchSettings) -> Point | None:
+def measured_point(
+    features: Features, tries: Sequence[Trial], probes: Sequence[Trial], settings: SearchSettings
+) -> Point | None:
     """What a scout's tries say: the CRF where its curve meets the aim, and its slope (from two full
     encodes, else from two probes, else the prior)."""
     if not tries:

@@ -14,7 +14,6 @@ from drapto.core import commands
 from drapto.core.chunks import plan_chunks
 from drapto.core.config import Config
 from drapto.core.filmmodel import choose_scouts, chunk_features
-from drapto.errors import InputError
 from drapto.core.hdr import ColourInfo, classify, colour_args
 from drapto.core.media import AudioStream, MediaInfo, TextStream, VideoStream
 from drapto.core.prediction import start_point
@@ -24,6 +23,7 @@ from drapto.core.units import ChunkUnit, EncodeSettings
 from drapto.core.vmaf import scoring_for
 from drapto.core.workers import Budget
 from drapto.core.workpaths import WorkPaths, partial_name, work_paths
+from drapto.errors import InputError
 
 Resolution = Literal["SD", "HD", "UHD"]
 Mode = Literal["standard", "chunked"]
@@ -187,8 +187,7 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
     if colour.dolby_vision is not None and not keep_rpu:
         notices.append(
             f"Dolby Vision (profile {colour.dolby_vision}) will be LOST: this ffmpeg's libsvtav1 has no "
-            "-dolbyvision option, so only the base layer"
-            + (" (HDR10)" if colour.is_hdr else "") + " is encoded."
+            "-dolbyvision option, so only the base layer" + (" (HDR10)" if colour.is_hdr else "") + " is encoded."
         )
     audio_steps = []
     for stream in media.audio:
@@ -305,9 +304,7 @@ def plan_standard(
 
 
 def search_settings(config: Config, target: float) -> SearchSettings:
-    return SearchSettings(
-        target=target, crf_min=config.crf_min, crf_max=config.crf_max, max_tries=config.max_tries
-    )
+    return SearchSettings(target=target, crf_min=config.crf_min, crf_max=config.crf_max, max_tries=config.max_tries)
 
 
 def plan_chunked(
@@ -336,9 +333,11 @@ def plan_chunked(
     encode = EncodeSettings(
         preset=config.preset,
         svt=commands.svt_params(
-            keyint_seconds=config.keyint_seconds, film_grain=config.film_grain,
-            film_grain_denoise=config.film_grain_denoise, threads=threads,
-        ),  # fmt: skip
+            keyint_seconds=config.keyint_seconds,
+            film_grain=config.film_grain,
+            film_grain_denoise=config.film_grain_denoise,
+            threads=threads,
+        ),
         crop=crop,
         colour=tuple(colour_args(common.colour)),
         dolby_vision=common.keep_rpu,
@@ -357,11 +356,21 @@ def plan_chunked(
         crf, predicted = start_point(search, width, height)
         units.append(
             ChunkUnit(
-                ffmpeg=ffmpeg, source=media.path, chunk=chunk, encode=encode, scoring=scoring, search=search,
-                start_crf=crf, predicted_vmaf=predicted, folder=paths.chunk_folder(chunk.index),
-                target=paths.chunk_encode(chunk.index), result=paths.chunk_result(chunk.index),
-                engine=config.search_engine, features=chunk_feats, scout=chunk.index in scouts,
-            )  # fmt: skip
+                ffmpeg=ffmpeg,
+                source=media.path,
+                chunk=chunk,
+                encode=encode,
+                scoring=scoring,
+                search=search,
+                start_crf=crf,
+                predicted_vmaf=predicted,
+                folder=paths.chunk_folder(chunk.index),
+                target=paths.chunk_encode(chunk.index),
+                result=paths.chunk_result(chunk.index),
+                engine=config.search_engine,
+                features=chunk_feats,
+                scout=chunk.index in scouts,
+            )
         )
     concat = Step(
         name="concat",
@@ -372,9 +381,7 @@ def plan_chunked(
         partial=partial_name(paths.video),
         duration=scan.duration,
     )
-    expect = msgspec.structs.replace(
-        common.expect, frames=scan.frames, attachments=common.expect.attachments + 1
-    )
+    expect = msgspec.structs.replace(common.expect, frames=scan.frames, attachments=common.expect.attachments + 1)
     return EncodePlan(
         source=media.path,
         paths=paths,
@@ -395,7 +402,9 @@ def plan_chunked(
     )
 
 
-def required_capabilities(plan: EncodePlan, crop_setting: str = "none", *, chunked: bool = False) -> dict[str, set[str]]:
+def required_capabilities(
+    plan: EncodePlan, crop_setting: str = "none", *, chunked: bool = False
+) -> dict[str, set[str]]:
     """The ffmpeg encoders and filters this plan's commands use, for the start-up check; `crop_setting`
     adds what crop detection and a crop still to be decided will need, `chunked` what the scene scan and
     the chunk encodes will (before the scan, the plan itself is the standard one)."""

@@ -6,9 +6,9 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
-from drapto.core.tries import probe_argv, probe_name, try_argv, try_name
 from drapto.core.crop import CropAnalysis, crop_summary
 from drapto.core.plan import EncodePlan
+from drapto.core.tries import probe_argv, probe_name, try_argv, try_name
 from drapto.core.units import ChunkResult, ChunkUnit
 from drapto.core.vmaf import describe_scoring, small_picture_note
 
@@ -44,7 +44,9 @@ def render_plan(plan: EncodePlan, crop: CropAnalysis, target: str, results: Mapp
         quality = f"chunked, target VMAF {plan.target_vmaf:g}"
     else:
         quality = f"CRF {plan.crf}"
-    lines.append(f"# {plan.source} -> {target} ({plan.resolution}, {plan.dynamic}{dv}, {quality}, preset {plan.preset})")
+    lines.append(
+        f"# {plan.source} -> {target} ({plan.resolution}, {plan.dynamic}{dv}, {quality}, preset {plan.preset})"
+    )
     decision = crop.decision
     lines.append(f"# crop: {crop_summary(decision.crop, decision.reason, decision.samples)}")
     lines += [f"#   candidate {c.crop} x {c.count}" for c in decision.candidates]

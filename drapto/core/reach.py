@@ -15,6 +15,7 @@ import msgspec
 from drapto.core.search import KNEE_MARGIN, SearchSettings, snap
 from drapto.core.units import ChunkResult, ChunkUnit
 
+
 def below_band(result: ChunkResult, search: SearchSettings) -> bool:
     return result.vmaf < search.target - search.below
 
@@ -34,7 +35,10 @@ def settled(unit: ChunkUnit, results: Sequence[ChunkResult]) -> ChunkUnit:
     if crf is None or unit.chunk.index in {r.index for r in results}:
         return unit
     return msgspec.structs.replace(
-        unit, start_crf=crf, predicted_vmaf=None, search=msgspec.structs.replace(unit.search, settle_below=True),
+        unit,
+        start_crf=crf,
+        predicted_vmaf=None,
+        search=msgspec.structs.replace(unit.search, settle_below=True),
         chunk=msgspec.structs.replace(unit.chunk, probe=None),
     )
 

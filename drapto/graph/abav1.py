@@ -24,12 +24,12 @@ from pathlib import Path
 import msgspec
 
 from drapto.core import commands
+from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
+from drapto.core.vmaf import Scoring, frame_scores, libvmaf_filter, pool_scores, side_filter
 from drapto.errors import DependencyError, ProcessError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.runner import Progress, run_capture, run_with_progress
-from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
 from drapto.graph.validate import count_frames
-from drapto.core.vmaf import Scoring, frame_scores, libvmaf_filter, pool_scores, side_filter
 
 # Bump when what an attempt's key covers changes.
 ATTEMPT_VERSION = "abav1-1"

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import msgspec
 
+from drapto.core.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe, predict_vmaf
+from drapto.core.tries import probe_argv, probe_name, try_argv, try_key, try_name
+from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
+from drapto.core.vmaf import frame_scores, pool_scores
 from drapto.errors import ProcessError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.runner import Progress, run_with_progress
-from drapto.core.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe, predict_vmaf
-from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
 from drapto.graph.validate import count_frames
-from drapto.core.tries import probe_argv, probe_name, try_argv, try_key, try_name
-from drapto.core.vmaf import frame_scores, pool_scores
-
 
 
 def run_probe(unit: ChunkUnit, crf: float) -> TryRecord:

@@ -18,8 +18,8 @@ from drapto.core.crop import (
     sample_count,
     sample_times,
 )
-from drapto.errors import InputError
 from drapto.core.media import MediaInfo
+from drapto.errors import InputError
 from drapto.graph.runner import process_failure, run_concurrently
 
 # drapto's latest version ran 8 at a time; more than the cores only queues them.
@@ -27,9 +27,7 @@ MAX_WORKERS = 8
 
 
 def sample_argvs(ffmpeg: str, media: MediaInfo, times: list[float], limit: str) -> list[list[str]]:
-    return [
-        commands.cropdetect_argv(ffmpeg, media.path, start=t, frames=SAMPLE_FRAMES, limit=limit) for t in times
-    ]
+    return [commands.cropdetect_argv(ffmpeg, media.path, start=t, frames=SAMPLE_FRAMES, limit=limit) for t in times]
 
 
 def analyse_crop(

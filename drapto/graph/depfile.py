@@ -9,6 +9,7 @@ from typing import Any
 
 from doit.dependency import MD5Checker, SqliteDB, get_file_md5
 
+
 class CachedMD5Checker(MD5Checker):
     """doit's content-hash checker, hashing each (file, mtime, size) once per process: every step
     depends on the source, and re-reading a 50 GB film for each of them would cost minutes."""

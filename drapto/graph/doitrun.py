@@ -19,6 +19,7 @@ from drapto.graph.runner import terminate_all
 from drapto.graph.steps import Emit
 from drapto.graph.taskgraph import ENCODE_GROUP, namespace
 
+
 def _step_label(task_name: str) -> str:
     return task_name.split(":", 1)[-1]
 

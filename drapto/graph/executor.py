@@ -9,8 +9,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from drapto.graph.runner import Progress as ProgressReport
 from drapto.core.units import ChunkResult, ChunkUnit
+from drapto.graph.runner import Progress as ProgressReport
 
 Progress = Callable[[ProgressReport], None]
 TryStarted = Callable[[float, int], None]

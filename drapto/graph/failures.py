@@ -19,6 +19,7 @@ from drapto.graph.depfile import checkpoint_dependency_db
 from drapto.graph.planning import Job
 from drapto.graph.space import disk_full_error, is_disk_full
 
+
 class Outcome:
     """Where a failed step leaves its DraptoError for the CLI (doit keeps only a traceback string)."""
 
@@ -26,7 +27,9 @@ class Outcome:
         self.error: DraptoError | None = None
 
 
-def guarded(outcome: Outcome, job: Job, label: str, partials: Callable[[], list[Path]], body: Callable[[], None]) -> TaskFailed | None:
+def guarded(
+    outcome: Outcome, job: Job, label: str, partials: Callable[[], list[Path]], body: Callable[[], None]
+) -> TaskFailed | None:
     """doit action wrapper: any failure becomes a clean TaskFailed (no traceback) whose DraptoError is kept
     for the CLI, explained in one line (`explain`), and the step's partial files are removed. On the main
     thread (doit's sequential runner) it first checkpoints what earlier steps recorded; with the threaded
@@ -36,7 +39,7 @@ def guarded(outcome: Outcome, job: Job, label: str, partials: Callable[[], list[
         checkpoint_dependency_db()
     try:
         body()
-    except Exception as exc:  # noqa: BLE001 - every failure must reach the user as one line
+    except Exception as exc:
         for path in partials():
             path.unlink(missing_ok=True)
         error = explain(job, label, exc)

@@ -9,7 +9,23 @@ from pathlib import Path
 from drapto.errors import InputError
 
 VIDEO_EXTENSIONS = frozenset(
-    ".mkv .mp4 .m4v .mov .avi .wmv .ts .m2ts .mts .mpg .mpeg .vob .webm .flv .ogv".split()
+    [
+        ".mkv",
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".avi",
+        ".wmv",
+        ".ts",
+        ".m2ts",
+        ".mts",
+        ".mpg",
+        ".mpeg",
+        ".vob",
+        ".webm",
+        ".flv",
+        ".ogv",
+    ]
 )
 
 

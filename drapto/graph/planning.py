@@ -23,6 +23,7 @@ from drapto.graph.probe import probe, require_video
 from drapto.graph.scenescan import scan_scenes
 from drapto.graph.workfiles import reusable_scan
 
+
 class Job(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     output: str
@@ -80,9 +81,9 @@ def cluster_executor(job: Job) -> ChunkExecutor | None:
 def _checked_plan(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, MediaInfo, EncodePlan]:
     """The checks every route shares: the source is not the output and has video, and ffmpeg can do what
     the plan (and the crop setting) needs. The plan has no crop yet."""
+    from drapto.core.plan import required_capabilities
     from drapto.graph.ffmpeg import check_capabilities
     from drapto.graph.jobs import check_not_source
-    from drapto.core.plan import required_capabilities
 
     check_not_source(source, output)
     job = make_job(source, output, config, ffmpeg)
@@ -104,7 +105,9 @@ def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[E
     crop = analysis.decision.crop
     scan = None
     if job_mode(media, job) == "chunked":
-        scan = reusable_scan(job.output, crop) or scan_job(job, media, crop, Path(tempfile.mkdtemp(prefix="drapto-plan-")))
+        scan = reusable_scan(job.output, crop) or scan_job(
+            job, media, crop, Path(tempfile.mkdtemp(prefix="drapto-plan-"))
+        )
     return build_plan(media, job, crop, scan), analysis
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pymediainfo import MediaInfo as _LibMediaInfo
 
-from drapto.errors import InputError
 from drapto.core.media import MediaInfo, parse_mediainfo_json
+from drapto.errors import InputError
 
 
 def read_mediainfo_json(path: Path) -> str:

@@ -119,7 +119,9 @@ _log: RunLog | None = None
 _echo = False
 
 
-def start(argv: Sequence[str], *, folder: Path | None = None, enabled: bool = True, verbose: bool = False) -> RunLog | None:
+def start(
+    argv: Sequence[str], *, folder: Path | None = None, enabled: bool = True, verbose: bool = False
+) -> RunLog | None:
     """Begin this run's log (in `folder`, else `default_log_dir()`), unless `enabled` is false. With
     `verbose`, every command is also echoed to stderr as it starts. A log that cannot be created is
     skipped with a warning."""

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 import anyio
 from anyio.streams.text import TextReceiveStream
 
-from drapto.graph import runlog
 from drapto.errors import DependencyError, ProcessError, SourceDamagedError
+from drapto.graph import runlog
 
 STDERR_TAIL_LINES = 40
 # SVT-AV1 logs through its own channel, not ffmpeg's -loglevel; level 1 keeps only its errors.

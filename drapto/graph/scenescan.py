@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from fractions import Fraction
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
 from drapto.core import commands
-from drapto.errors import ProcessError
 from drapto.core.media import VideoStream
-from drapto.graph.runner import Progress, run_with_progress
 from drapto.core.scenes import FRAMES_LOG, KEYFRAMES_LOG, PACKETS_LOG, SCAN_WIDTH, SceneScan, parse_scan
+from drapto.errors import ProcessError
+from drapto.graph.runner import Progress, run_with_progress
 
 
 def scan_width(video: VideoStream, crop: str | None) -> int | None:

@@ -8,8 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
-from drapto.core.workpaths import work_paths
 from drapto.core.sizes import human_bytes
+from drapto.core.workpaths import work_paths
 from drapto.errors import DiskFullError
 
 # How many copies of the encoded video sit in the work folder at the peak: the chunks, the joined video

@@ -16,9 +16,9 @@ import msgspec
 from drapto.core import commands, events, reach, saving, scouting
 from drapto.core.crop import CropDecision
 from drapto.core.plan import EncodePlan, Step
-from drapto.core.workpaths import partial_name, work_paths
 from drapto.core.units import ChunkResults, ChunkUnit, load_result
 from drapto.core.vmaf import describe_scoring
+from drapto.core.workpaths import partial_name, work_paths
 from drapto.errors import SourceDamagedError, ValidationError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.cropdetect import analyse_crop
@@ -181,9 +181,14 @@ def run_chunk(
     Path(unit.result + ".stamp").unlink(missing_ok=True)
     emit(
         events.ChunkStarted(
-            file=job.source, step=name, index=chunk.index, start=chunk.start, end=chunk.end,
-            duration=chunk.duration, crf=unit.start_crf,
-        )  # fmt: skip
+            file=job.source,
+            step=name,
+            index=chunk.index,
+            start=chunk.start,
+            end=chunk.end,
+            duration=chunk.duration,
+            crf=unit.start_crf,
+        )
     )
     started = time.monotonic()
 
@@ -198,18 +203,27 @@ def run_chunk(
     Path(unit.result + ".stamp").write_bytes(_chunk_stamp(unit))
     emit(
         events.ChunkFinished(
-            file=job.source, step=name, index=chunk.index, crf=result.crf, predicted_vmaf=result.predicted_vmaf,
-            vmaf=result.vmaf, in_band=result.in_band, bytes=result.bytes, tries=len(result.tries),
-            elapsed=time.monotonic() - started, worker=result.worker,
-        )  # fmt: skip
+            file=job.source,
+            step=name,
+            index=chunk.index,
+            crf=result.crf,
+            predicted_vmaf=result.predicted_vmaf,
+            vmaf=result.vmaf,
+            in_band=result.in_band,
+            bytes=result.bytes,
+            tries=len(result.tries),
+            elapsed=time.monotonic() - started,
+            worker=result.worker,
+        )
     )
     if not result.in_band and not reach.below_band(result, unit.search):  # below: one warning at the concat
         emit(
             events.Notice(
-                file=job.source, level="info",
+                file=job.source,
+                level="info",
                 message=f"chunk {chunk.index}: VMAF {result.vmaf:.2f} at CRF {result.crf:g} is above the target "
                 "band even at the highest CRF allowed",
-            )  # fmt: skip
+            )
         )
 
 

@@ -21,7 +21,15 @@ from drapto.graph.executor import ChunkExecutor, LocalExecutor
 from drapto.graph.failures import Outcome, guarded
 from drapto.graph.planning import Job, build_plan, chunk_workers, job_mode
 from drapto.graph.steps import (
-    Emit, concat, finish_output, locked, run_chunk, run_step, write_crop, write_probe, write_scenes,
+    Emit,
+    concat,
+    finish_output,
+    locked,
+    run_chunk,
+    run_step,
+    write_crop,
+    write_probe,
+    write_scenes,
 )  # fmt: skip
 from drapto.graph.workfiles import CROP_VERSION, PROBE_VERSION, SCENES_VERSION, load_crop, load_probe, load_scan
 
@@ -117,10 +125,19 @@ def namespace(
             waits = () if unit in scouts else scouts
             yield {
                 "name": f"chunk-{unit.chunk.index:04d}",
-                "actions": [action(
-                    f"chunk-{unit.chunk.index:04d}", [partial_name(unit.target), partial_name(unit.result)],
-                    run_chunk, job, unit, executor, emit, waits, sweep=unit.folder,
-                )],  # fmt: skip
+                "actions": [
+                    action(
+                        f"chunk-{unit.chunk.index:04d}",
+                        [partial_name(unit.target), partial_name(unit.result)],
+                        run_chunk,
+                        job,
+                        unit,
+                        executor,
+                        emit,
+                        waits,
+                        sweep=unit.folder,
+                    )
+                ],
                 "file_dep": [job.source, *(scout.result for scout in waits)],
                 "targets": [unit.target, unit.result],
                 "uptodate": [config_changed(msgspec.json.encode(unit).decode())],

@@ -9,14 +9,14 @@ from pathlib import Path
 import msgspec
 
 from drapto.core import commands
-from drapto.errors import DraptoError, SourceDamagedError, ValidationError
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
 from drapto.core.plan import Expectations, source_expectations
+from drapto.core.units import ChunkResults
 from drapto.core.workpaths import CHUNK_RESULTS_NAME
+from drapto.errors import DraptoError, SourceDamagedError, ValidationError
 from drapto.graph.probe import probe
 from drapto.graph.runner import run_capture
-from drapto.core.units import ChunkResults
 
 _VIDEO_LINE = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<codec>\w+).*?, (?P<pix_fmt>(?:yuv|gray|nv|p0)\w*)")
 
@@ -204,6 +204,4 @@ def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
         raise SourceDamagedError(damaged)
     problems = _problems(ffmpeg, path, media, expect)
     if problems:
-        raise ValidationError(
-            f"Output failed validation: {'; '.join(problems)}", detail="\n".join(problems)
-        )
+        raise ValidationError(f"Output failed validation: {'; '.join(problems)}", detail="\n".join(problems))

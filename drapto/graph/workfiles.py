@@ -9,8 +9,8 @@ import msgspec
 
 from drapto.core.crop import CropAnalysis
 from drapto.core.media import MediaInfo
-from drapto.core.workpaths import work_paths
 from drapto.core.scenes import SceneScan
+from drapto.core.workpaths import work_paths
 
 # Bump when the probe's Struct or parser changes, so old probe.json files are rebuilt.
 PROBE_VERSION = "probe-1"

@@ -23,6 +23,7 @@ from drapto.graph.validate import existing_output_problems
 from drapto.shell.finished import audio_label, chunk_stats, record_history, validation_summary, write_report_page
 from drapto.shell.runlogs import log_failure
 
+
 def _existing_output(source: Path, output: Path, ffmpeg: str, emit: Any, *, force: bool) -> bool:
     """True when `output` is already a finished encode of `source` (skip it). An existing output that does
     not validate is left alone, unless `force`: then it is re-encoded, and replaced only once the new
@@ -162,10 +163,18 @@ class Batch:
         target = output_for(source, self.output, batch=self.batch, root=self.root)
         try:
             if target in self.claimed:
-                raise InputError(f"{source.name} would write {target}, which {self.claimed[target].name} writes; rename one")
+                raise InputError(
+                    f"{source.name} would write {target}, which {self.claimed[target].name} writes; rename one"
+                )
             self.claimed[target] = source
             status, size = encode_one(
-                source, target, self.config, self.ffmpeg, self.emit, force=self.force, position=position,
+                source,
+                target,
+                self.config,
+                self.ffmpeg,
+                self.emit,
+                force=self.force,
+                position=position,
                 report=self.report,
             )
         except OutputBusyError as error:
@@ -217,5 +226,7 @@ class Batch:
     def exit_code(self) -> int:
         if not self.failure_codes:
             return EXIT_OK
-        only_bad_input = all(code == EXIT_USAGE for code in self.failure_codes) and not self.counts["done"] + self.counts["skipped"]
+        only_bad_input = (
+            all(code == EXIT_USAGE for code in self.failure_codes) and not self.counts["done"] + self.counts["skipped"]
+        )
         return EXIT_USAGE if only_bad_input else EXIT_FAILED

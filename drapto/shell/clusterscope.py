@@ -11,6 +11,7 @@ from typing import Any
 from drapto.core import events
 from drapto.core.config import Config
 
+
 @contextmanager
 def cluster_scope(config: Config, ffmpeg: str, emit: Any, where: Path) -> Iterator[None]:
     """With `cluster` set: connect (and check every worker) before the first file, say where the

@@ -16,6 +16,7 @@ from drapto.graph import runlog
 from drapto.graph.ffmpeg import versions
 from drapto.shell import history
 
+
 def record_history(finished: events.FileFinished, plan: EncodePlan, ffmpeg: str, emit: Any) -> None:
     """Append the finished file to the encode history. A history that cannot be written is a warning:
     the encode itself has succeeded."""
@@ -30,7 +31,9 @@ def record_history(finished: events.FileFinished, plan: EncodePlan, ffmpeg: str,
             reduction=round(history.reduction(finished.input_bytes, finished.output_bytes), 2),
             seconds=round(finished.elapsed, 3),
             duration=plan.expect.duration,
-            speed=round(plan.expect.duration / finished.elapsed, 3) if plan.expect.duration and finished.elapsed else None,
+            speed=round(plan.expect.duration / finished.elapsed, 3)
+            if plan.expect.duration and finished.elapsed
+            else None,
             mode=finished.mode,
             preset=plan.preset,
             crf=plan.crf if finished.mode == "standard" else None,
@@ -42,7 +45,7 @@ def record_history(finished: events.FileFinished, plan: EncodePlan, ffmpeg: str,
             encoder_version=encoder_version,
         )
         runlog.note(f"history: appended to {history.append(record)}")
-    except Exception as exc:  # noqa: BLE001 - nothing here may fail an encode that has finished
+    except Exception as exc:
         emit(events.Notice(file=finished.file, level="warning", message=f"could not write the encode history: {exc}"))
 
 
@@ -55,12 +58,12 @@ def write_report_page(source: Path, output: Path, plan: EncodePlan, ffmpeg: str,
         data = make_report(ffmpeg, output, source=source, crop=plan.crop or "")
         page = write_report(data, report_path(output))
         emit(events.Notice(file=str(source), level="info", message=f"report: {page}"))
-    except Exception as exc:  # noqa: BLE001 - nothing here may fail an encode that has finished
+    except Exception as exc:
         emit(events.Notice(file=str(source), level="warning", message=f"could not write the report: {exc}"))
 
 
 def audio_label(channels: int) -> str:
-    """"Opus 5.1 256k": the layout by channel count, and the bitrate the plan gives it."""
+    """ "Opus 5.1 256k": the layout by channel count, and the bitrate the plan gives it."""
     layout = {1: "mono", 2: "2.0", 6: "5.1", 8: "7.1"}.get(channels, f"{channels}ch")
     return f"Opus {layout} {opus_bitrate_kbps(channels)}k"
 

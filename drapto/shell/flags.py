@@ -15,6 +15,7 @@ from drapto.graph.runner import set_responsive
 from drapto.shell.progress import make_reporter
 from drapto.shell.runlogs import logged, start_log
 
+
 def parse_crf(value: str) -> dict[str, int]:
     """`25` sets every class; `24,26,26` sets SD, HD, UHD."""
     try:

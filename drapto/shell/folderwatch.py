@@ -89,7 +89,11 @@ def watch_folder(
         yield_on_timeout=True,
     ):
         # The first pass (once the watcher is running, so nothing is missed in between) takes what is there.
-        found = video_files(folder, recursive=True) if first else [v for _, p in changes for v in _videos_at(folder, Path(p))]
+        found = (
+            video_files(folder, recursive=True)
+            if first
+            else [v for _, p in changes for v in _videos_at(folder, Path(p))]
+        )
         first = False
         new = [path for path in found if path not in handled]
         while not (stop and stop.is_set()):

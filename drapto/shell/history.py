@@ -5,10 +5,10 @@ nothing reads it to decide anything."""
 from __future__ import annotations
 
 import os
-from typing import Any
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import platformdirs
@@ -138,7 +138,9 @@ def render_plain(records: list[HistoryRecord]) -> str:
     """Aligned columns, then the totals line."""
     rows = [HEADERS, *(columns(r) for r in records)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS) - 1)]
-    lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip() for row in rows]
+    lines = [
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip() for row in rows
+    ]
     return "\n".join([*lines, totals(records)]) + "\n"
 
 

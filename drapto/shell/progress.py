@@ -16,7 +16,7 @@ from drapto.core.sizes import human_bytes
 
 
 def size_change(input_bytes: int, output_bytes: int) -> str:
-    """"27.1% smaller", or "4.2% LARGER", loud: it happens with already well-compressed sources and small
+    """ "27.1% smaller", or "4.2% LARGER", loud: it happens with already well-compressed sources and small
     pictures, and such an output costs space instead of saving it."""
     percent = saving_percent(input_bytes, output_bytes)
     return f"{abs(percent):.1f}% {'smaller' if percent >= 0 else 'LARGER'}"
@@ -109,12 +109,12 @@ def describe(event: events.Event) -> str | None:
 
 
 def on_worker(address: str) -> str:
-    """" on 10.0.0.5:40123": where a chunk runs, a cluster worker's address without its scheme."""
+    """ " on 10.0.0.5:40123": where a chunk runs, a cluster worker's address without its scheme."""
     return f" on {address.split('://')[-1]}"
 
 
 def rates(event: events.StepProgress) -> str:
-    """"48.2 fps, 2.01x, ~12.30 MiB": what ffmpeg reported, with the output size extrapolated from the
+    """ "48.2 fps, 2.01x, ~12.30 MiB": what ffmpeg reported, with the output size extrapolated from the
     bytes written so far; empty when ffmpeg reported nothing yet."""
     parts = []
     if event.fps:
@@ -141,7 +141,9 @@ class PlainReporter:
             if decile > self._last_decile.get(event.step, 0):
                 self._last_decile[event.step] = decile
                 detail = rates(event)
-                print(f"  {event.step}: {decile * 10}%" + (f" ({detail})" if detail else ""), file=self.stream, flush=True)
+                print(
+                    f"  {event.step}: {decile * 10}%" + (f" ({detail})" if detail else ""), file=self.stream, flush=True
+                )
             return
         if isinstance(event, events.StepStarted):
             self._last_decile[event.step] = 0
@@ -235,13 +237,19 @@ class RichReporter:
             return
         if isinstance(event, events.ChunkRetry) and event.step in self._bars:
             self.progress.reset(self._bars[event.step], total=1.0, rates=f"retry at CRF {event.crf:g}")
-        if isinstance(event, events.StepFinished | events.StepSkipped | events.ChunkFinished) and event.step in self._bars:
+        if (
+            isinstance(event, events.StepFinished | events.StepSkipped | events.ChunkFinished)
+            and event.step in self._bars
+        ):
             self.progress.remove_task(self._bars.pop(event.step))
         if isinstance(event, events.ChunkStarted):
             self._chunk_seconds[event.step] = event.duration
         if isinstance(event, events.ChunkFinished):
             self._advance_file(event.step, self._chunk_seconds.pop(event.step, 0.0))
-        if isinstance(event, events.FileFailed | events.FileFinished | events.FileSkipped | events.FileDiscarded | events.BatchSummary):
+        if isinstance(
+            event,
+            events.FileFailed | events.FileFinished | events.FileSkipped | events.FileDiscarded | events.BatchSummary,
+        ):
             self._stop()
         line = describe(event)
         if line is not None:

@@ -49,7 +49,13 @@ def encode(
     if batch and recursive:
         check_outside(input, output)
     run = Batch(
-        output, config, ffmpeg, emit, batch=batch, root=input if recursive and batch else None, force=force,
+        output,
+        config,
+        ffmpeg,
+        emit,
+        batch=batch,
+        root=input if recursive and batch else None,
+        force=force,
         report=run_flags.report,
     )
     with cluster_scope(config, ffmpeg, emit, input):

@@ -45,7 +45,9 @@ def watch(
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     input, output = input.absolute(), output.absolute()
     if not input.is_dir():
-        raise InputError(f"drapto watch needs a folder: {input} is a file" if input.exists() else f"Input not found: {input}")
+        raise InputError(
+            f"drapto watch needs a folder: {input} is a file" if input.exists() else f"Input not found: {input}"
+        )
     if settle < 0:
         raise InputError(f"--settle takes seconds (0 or more), got {settle:g}")
     check_output_folder(output)

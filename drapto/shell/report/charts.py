@@ -166,7 +166,9 @@ def timeline_figure(data: ReportData) -> Figure:
         values += [data.whole_file.minimum, max(data.whole_file.scores)]
     vmaf_ax.hlines([r.vmaf for r in rows], starts, [r.end_time for r in rows],
                    colors=[BLUE if r.in_band else VERMILLION for r in rows], linewidth=2.6, zorder=3)  # fmt: skip
-    predicted = [(r.start_time + (r.end_time - r.start_time) / 2, r.predicted_vmaf) for r in rows if r.predicted_vmaf is not None]
+    predicted = [
+        (r.start_time + (r.end_time - r.start_time) / 2, r.predicted_vmaf) for r in rows if r.predicted_vmaf is not None
+    ]
     if len(rows) > 300:
         predicted = []  # a film's worth of markers is noise
     if predicted:

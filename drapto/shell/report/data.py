@@ -16,12 +16,12 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from drapto.core.hdr import classify
-from drapto.shell.history import HistoryRecord
 from drapto.core.media import MediaInfo
+from drapto.core.saving import grew, growth_warning, saving_percent
 from drapto.core.search import SearchSettings
 from drapto.core.units import ChunkResults
-from drapto.core.saving import grew, growth_warning, saving_percent
 from drapto.core.vmaf import describe_scoring, pool_scores
+from drapto.shell.history import HistoryRecord
 
 REPORT_VERSION = 1
 
@@ -122,9 +122,7 @@ def centred_crop(source: tuple[int, int], output: tuple[int, int]) -> str | None
     return f"{ow}:{oh}:{x - x % 2}:{y - y % 2}"
 
 
-def crop_of(
-    recorded: str | None, source: tuple[int, int] | None, output: tuple[int, int]
-) -> tuple[str | None, str]:
+def crop_of(recorded: str | None, source: tuple[int, int] | None, output: tuple[int, int]) -> tuple[str | None, str]:
     """The crop an encode applied and how that is known: recorded by the encode (`recorded`: W:H:X:Y, or
     "" for none), none when the sizes are equal, else derived from the sizes assuming it was centred."""
     if recorded is not None:
@@ -186,12 +184,25 @@ def _rows(results: ChunkResults, whole: FileScore | None) -> tuple[ChunkRow, ...
             file_vmaf = round(sum(part) / len(part), 3)
         rows.append(
             ChunkRow(
-                index=r.index, start=r.start, end=r.end, start_time=r.start_time, end_time=r.end_time,
-                frames=r.end - r.start, cut=r.cut, crf=r.crf, predicted_vmaf=r.predicted_vmaf, vmaf=r.vmaf,
-                in_band=r.in_band, tries=len(r.tries), tried_crfs=tuple(t.crf for t in r.tries), probes=len(r.probes),
-                bytes=r.bytes, kbps=round(r.bytes * 8 / duration / 1000, 3) if duration > 0 else 0.0,
-                encode_seconds=r.seconds, file_vmaf=file_vmaf,
-            )  # fmt: skip
+                index=r.index,
+                start=r.start,
+                end=r.end,
+                start_time=r.start_time,
+                end_time=r.end_time,
+                frames=r.end - r.start,
+                cut=r.cut,
+                crf=r.crf,
+                predicted_vmaf=r.predicted_vmaf,
+                vmaf=r.vmaf,
+                in_band=r.in_band,
+                tries=len(r.tries),
+                tried_crfs=tuple(t.crf for t in r.tries),
+                probes=len(r.probes),
+                bytes=r.bytes,
+                kbps=round(r.bytes * 8 / duration / 1000, 3) if duration > 0 else 0.0,
+                encode_seconds=r.seconds,
+                file_vmaf=file_vmaf,
+            )
         )
     return tuple(rows)
 

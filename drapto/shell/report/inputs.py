@@ -12,14 +12,14 @@ from datetime import datetime
 from pathlib import Path
 
 from drapto.core import commands
-from drapto.shell import history
-from drapto.errors import DraptoError, InputError
 from drapto.core.media import MediaInfo
+from drapto.core.vmaf import INDEX_CLOCK, frame_scores, libvmaf_filter, scoring_for, side_filter
+from drapto.errors import DraptoError, InputError
 from drapto.graph.probe import probe, require_video
-from drapto.shell.report.data import FileScore, ReportData, build_report, crop_of, file_score, newest_record, parse_crop
 from drapto.graph.runner import run_with_progress
 from drapto.graph.validate import attached_results
-from drapto.core.vmaf import INDEX_CLOCK, frame_scores, libvmaf_filter, scoring_for, side_filter
+from drapto.shell import history
+from drapto.shell.report.data import FileScore, ReportData, build_report, crop_of, file_score, newest_record, parse_crop
 
 VMAF_LOG = "vmaf.json"
 
@@ -131,7 +131,13 @@ def make_report(
         known_crop = vmaf_crop(ffmpeg, source_media, size, known_crop)
         frames = results.frames if results else media.video[0].frame_count
         whole = score_file(
-            ffmpeg, source, output, size=size, frames=frames, crop=known_crop, on_fraction=on_fraction,
+            ffmpeg,
+            source,
+            output,
+            size=size,
+            frames=frames,
+            crop=known_crop,
+            on_fraction=on_fraction,
             vmaf_scale=(results.vmaf_scale if results else None) or "auto",  # as the encode scored its chunks
         )
     return build_report(

@@ -9,9 +9,9 @@ import html
 import msgspec
 
 from drapto import __version__
-from drapto.shell.history import clock as elapsed
 from drapto.core.plantext import clock
 from drapto.core.sizes import human_bytes
+from drapto.shell.history import clock as elapsed
 from drapto.shell.report.charts import charts
 from drapto.shell.report.data import ReportData
 
@@ -36,8 +36,6 @@ def _num(value: float | None, fmt: str = ".2f", unknown: str = "–") -> str:
 
 
 # -- charts ------------------------------------------------------------------------------------------------
-
-
 
 
 # -- the page ------------------------------------------------------------------------------------------------
@@ -96,7 +94,9 @@ def _facts(data: ReportData) -> list[tuple[str, str]]:
         rows.append(("VMAF (whole file)", f"mean {w.mean:.2f}, harmonic {w.harmonic:.2f}, 1 % low {w.low_1pct:.2f}, "
                                           f"min {w.minimum:.2f} over {w.frames} frames"))  # fmt: skip
     rows.append(("Preset", _num(data.preset, "d", "unknown")))
-    rows.append(("Wall time", duration_text(data.wall_seconds) + (f", finished {e(data.finished)}" if data.finished else "")))
+    rows.append(
+        ("Wall time", duration_text(data.wall_seconds) + (f", finished {e(data.finished)}" if data.finished else ""))
+    )
     rows.append(("Speed", f"{data.speed:.2f} × realtime" if data.speed is not None else "unknown"))
     if data.encode_seconds is not None:
         rows.append(("Chunk encode time", f"{duration_text(data.encode_seconds)} added up over the chunks "
@@ -136,7 +136,9 @@ def _chunk_table(data: ReportData) -> str:
             size_text(r.bytes), f"{r.kbps:.0f}", duration_text(r.encode_seconds),
         ]  # fmt: skip
         row_class = "" if r.in_band else " class='out'"
-        tds = "".join(f"<td{' class=l' if h in left else ''}>{html.escape(c)}</td>" for h, c in zip(heads, cells, strict=True))
+        tds = "".join(
+            f"<td{' class=l' if h in left else ''}>{html.escape(c)}</td>" for h, c in zip(heads, cells, strict=True)
+        )
         lines.append(f"<tr{row_class}>{tds}</tr>")
     lines.append("</tbody></table>")
     return "\n".join(lines)
