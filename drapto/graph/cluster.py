@@ -34,6 +34,7 @@ from drapto.core import commands
 from drapto.core.config import Config
 from drapto.errors import DependencyError, DraptoError, ProcessError
 from drapto.graph.chunkwork import run_unit, write_atomic
+from drapto.graph.clustersecurity import client_security, connection_error, local_security
 from drapto.graph.runner import Progress, run_capture
 from drapto.core.tries import try_key
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
@@ -293,23 +294,29 @@ class Session:
         self.ffmpeg = ffmpeg
         self.local = None
         count = local_count(address)
+        if count is not None:
+            security = local_security()
+        else:
+            security = client_security(address, config.cluster_security)
         try:
             if count is not None:
                 import dask
                 from distributed import LocalCluster
 
                 with dask.config.set(QUIET_DASK):  # the workers get a copy of the config as it is now
+                    # everything on loopback, the dashboard too; TLS with this run's own certificates
                     self.local = LocalCluster(
                         n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address=":0", silence_logs=logging.ERROR,
+                        protocol="tls://", security=security, dashboard_address="127.0.0.1:0",
+                        silence_logs=logging.ERROR,
                     )  # fmt: skip
-                    self.client = Client(self.local)
+                    self.client = Client(self.local, security=security)
             else:
-                self.client = Client(address, timeout="20s")
+                self.client = Client(address, timeout="20s", security=security)
                 self.client.wait_for_workers(1, timeout=60)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, RuntimeError) as exc:  # RuntimeError: Dask refusing plain TCP
             self.close()
-            raise DependencyError(f"Cannot reach the Dask cluster at {address}: {exc}") from None
+            raise connection_error(address, exc) from None
         self._lock = threading.Lock()
         self._modes: dict[str, str] = {}
         self._starts: dict[str, float] = {}
