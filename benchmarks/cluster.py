@@ -3,9 +3,11 @@
     python benchmarks/cluster.py                  # a generated 1080p clip, 4 scenes x 5 s
     python benchmarks/cluster.py --keep DIR       # keep the clip and outputs in DIR (the clip is reused)
 
-Runs the same chunked `drapto encode` three times (same settings, 2 chunks at once, so the same SVT-AV1 `lp`):
+Runs the same chunked `drapto encode` four times (same settings, 2 chunks at once, so the same SVT-AV1 `lp`):
 with the local executor (`--workers 2`), on a 2-worker loopback LocalCluster with shared storage
-(`--cluster local:2`), and the same cluster in copy mode (DRAPTO_CLUSTER_DATA=copy). Prints the wall times
+(`--cluster local:2`, TLS with the run's throwaway certificates), the same cluster in copy mode
+(DRAPTO_CLUSTER_DATA=copy), and the same cluster over plain TCP (`PLAIN`: drapto with Dask's LocalCluster and
+Client stripped of their TLS arguments, as before issue 19, to measure what TLS costs). Prints the wall times
 and their ratio (the executor's overhead, LocalCluster start included; goal <= 1.05), checks the chunks are
 the same packets, and per chunk: the stream copy sent to the worker (bytes), the encode sent back, the
 chunk's encode time, and the source's bitrate (for scaling the transfer to other sources).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,9 +47,28 @@ def make_clip(ffmpeg: str, target: Path, seconds: float) -> None:
                     "-pix_fmt", "yuv420p", str(target)], check=True)  # fmt: skip
 
 
-def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None) -> float:
+# drapto's CLI with the LocalCluster and its client over plain TCP: the TLS arguments dropped before Dask sees them
+PLAIN = """
+import distributed
+from drapto.shell.cli import program
+cluster, client = distributed.LocalCluster, distributed.Client
+distributed.LocalCluster = lambda *a, security=None, protocol=None, **k: cluster(*a, **k)
+distributed.Client = lambda *a, security=None, **k: client(*a, **k)
+program()  # reads sys.argv: ["-c", "encode", ...]
+"""
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of every finished child of this process and the children they waited for (drapto,
+    its Dask worker processes, every ffmpeg): on a shared machine a steadier figure than the wall time."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None, plain: bool = False) -> float:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "drapto", "encode", str(source), str(out), "--keep", "-q", *flags],
+    drapto = [sys.executable, "-c", PLAIN] if plain else [sys.executable, "-m", "drapto"]
+    done = subprocess.run([*drapto, "encode", str(source), str(out), "--keep", "-q", *flags],
                           env={**os.environ, **ENV, **(env or {})}, capture_output=True, text=True)  # fmt: skip
     if done.returncode != 0:
         sys.exit(f"drapto failed: {done.stderr}")
@@ -76,21 +98,30 @@ def main() -> None:
     bitrate = source.stat().st_size * 8 / duration / 1e6
     runs: dict[str, tuple[float, Path]] = {}
     times: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     for _round in range(args.runs):
         for name, flags, env in [
             ("local", ["--workers", "2"], {}),
             ("cluster", ["--cluster", "local:2"], {}),
             ("copy", ["--cluster", "local:2"], {"DRAPTO_CLUSTER_DATA": "copy"}),
+            ("plain", ["--cluster", "local:2"], {}),
         ]:
             out = folder / f"out-{name}"
             subprocess.run(["rm", "-rf", str(out)], check=True)
-            runs[name] = (encode(source, out, *flags, env=env), out / ".drapto" / "film")
+            cpu = cpu_seconds()
+            runs[name] = (encode(source, out, *flags, env=env, plain=name == "plain"), out / ".drapto" / "film")
+            cpu = cpu_seconds() - cpu
             times.setdefault(name, []).append(runs[name][0])
-            print(f"{name:8} {runs[name][0]:7.1f} s", flush=True)
+            cpus.setdefault(name, []).append(cpu)
+            print(f"{name:8} {runs[name][0]:7.1f} s  {cpu:7.1f} CPU-s", flush=True)
     for pick, label in ((min, "fastest"), (statistics.median, "median")):
-        local, cluster, copy = (pick(times[n]) for n in ("local", "cluster", "copy"))
+        local, cluster, copy, plain = (pick(times[n]) for n in ("local", "cluster", "copy", "plain"))
         print(f"ratio cluster/local, {label} of {args.runs}: {cluster / local:.3f} (shared storage), "
-              f"{copy / local:.3f} (copy mode); goal <= 1.05")
+              f"{copy / local:.3f} (copy mode), {plain / local:.3f} (plain TCP); goal <= 1.05; "
+              f"TLS/plain TCP {cluster / plain:.3f}")
+        local, cluster, copy, plain = (pick(cpus[n]) for n in ("local", "cluster", "copy", "plain"))
+        print(f"CPU-s cluster/local, {label} of {args.runs}: {cluster / local:.3f} (shared storage), "
+              f"{copy / local:.3f} (copy mode), {plain / local:.3f} (plain TCP); TLS/plain TCP {cluster / plain:.3f}")
 
     work = runs["copy"][1]
     results = sorted((work / "results").glob("*.json"))

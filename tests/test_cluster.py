@@ -391,24 +391,31 @@ def test_tls_cluster_with_dask_settings_plans(reference, tls_cluster, tmp_path):
     assert f"# cluster {cluster.address}: 2 workers" in plan.stdout
 
 
-def test_tls_cluster_refuses_a_client_without_its_certificate(reference, tls_cluster, tmp_path):
+def test_tls_cluster_refuses_a_client_without_its_certificate(reference, tls_cluster, dask_cluster, tmp_path):
+    """And the two mix-ups of protocol: tcp:// to a TLS scheduler, tls:// to a plain-TCP one."""
     source, _expected = reference
-    cluster, _certificates = tls_cluster
+    cluster, certificates = tls_cluster
     stranger = make_certificates(tmp_path / "stranger")
     plain = cluster.address.replace("tls://", "tcp://")
+    not_tls = dask_cluster.address.replace("tcp://", "tls://")
     cases = {
+        (not_tls, "--cluster-security", certificates / "security.toml"): f"drapto: Cannot reach the Dask cluster "
+        f"at {not_tls}: ",
         (cluster.address,): f"drapto: The Dask cluster at {cluster.address} wants TLS, and drapto has no "
         "certificate for it: name one with --cluster-security FILE",
         (cluster.address, "--cluster-security", stranger / "security.toml"): f"drapto: The Dask cluster at "
         f"{cluster.address} refused drapto's TLS certificate, or drapto refused its",
         (plain,): f"drapto: Cannot reach the Dask cluster at {plain}: ",
     }
+    first = []
     for flags, message in cases.items():
         result = run_drapto("encode", source, tmp_path / "out", "--cluster", *flags, env=ENV)
         assert result.returncode == 2, (flags, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert lines[0].startswith(message) and "Traceback" not in result.stderr, (flags, result.stderr)
-    assert lines[0].endswith("(if the scheduler listens on TLS, its address is tls://HOST:PORT)")
+        first.append(lines[0])
+    assert first[0].endswith("(if the scheduler listens on plain TCP, its address is tcp://HOST:PORT)")
+    assert first[-1].endswith("(if the scheduler listens on TLS, its address is tls://HOST:PORT)")
     assert not (tmp_path / "out" / "film.mkv").exists()
 
 

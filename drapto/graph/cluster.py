@@ -314,7 +314,8 @@ class Session:
             else:
                 self.client = Client(address, timeout="20s", security=security)
                 self.client.wait_for_workers(1, timeout=60)
-        except (OSError, TimeoutError, RuntimeError) as exc:  # RuntimeError: Dask refusing plain TCP
+        except (OSError, TimeoutError, RuntimeError, ValueError) as exc:
+            # RuntimeError: Dask's configuration refusing plain TCP; ValueError: TLS to a plain-TCP scheduler
             self.close()
             raise connection_error(address, exc) from None
         self._lock = threading.Lock()

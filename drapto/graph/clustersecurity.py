@@ -2,7 +2,7 @@
 a scheduler will not talk to it. Imported only when a cluster is asked for.
 
 Dask workers run whatever pickled code a connected client sends, so a cluster's only gate is who can
-connect. `local[:N]` gets throwaway certificates made for the run (`Security.temporary()`, in memory only):
+connect. `local[:N]` gets throwaway certificates made for the run (`Security.temporary()`, kept in memory):
 its scheduler and workers listen on 127.0.0.1 over TLS and require a certificate signed by that run's own
 authority, which only this process holds, so another local user who finds a port cannot join. A `tls://`
 scheduler gets the certificates named by `cluster_security` (a small TOML file), or else those in Dask's own
@@ -105,7 +105,8 @@ def connection_error(address: str, exc: BaseException) -> DependencyError:
             f"The Dask cluster at {address} refused drapto's TLS certificate, or drapto refused its: they are "
             "not signed by the same authority (see --cluster-security)"
         )
-    hint = ""
-    if address.startswith("tcp://"):
-        hint = " (if the scheduler listens on TLS, its address is tls://HOST:PORT)"
+    hint = {
+        "tcp://": " (if the scheduler listens on TLS, its address is tls://HOST:PORT)",
+        "tls://": " (if the scheduler listens on plain TCP, its address is tcp://HOST:PORT)",
+    }.get(address[:6], "")
     return DependencyError(f"Cannot reach the Dask cluster at {address}: {exc}{hint}")
