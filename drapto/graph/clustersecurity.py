@@ -4,7 +4,7 @@ a scheduler will not talk to it. Imported only when a cluster is asked for.
 Dask workers run whatever pickled code a connected client sends, so a cluster's only gate is who can
 connect. `local[:N]` gets throwaway certificates made for the run (`Security.temporary()`, kept in memory):
 its scheduler and workers listen on 127.0.0.1 over TLS and require a certificate signed by that run's own
-authority, which only this process holds, so another local user who finds a port cannot join. A `tls://`
+authority, which only this run's processes hold, so another local user who finds a port cannot join. A `tls://`
 scheduler gets the certificates named by `cluster_security` (a small TOML file), or else those in Dask's own
 configuration (`distributed.comm.tls.*`).
 """
@@ -56,7 +56,8 @@ def load_security_file(path: str) -> SecurityFile:
 
 def local_security() -> Any:
     """Throwaway certificates for a LocalCluster: scheduler, workers and client share one self-signed
-    certificate made now, never written to disk."""
+    certificate made now, kept in memory (Dask writes it for a moment into a private temporary folder to
+    load it)."""
     from distributed.security import Security
 
     try:
