@@ -33,8 +33,11 @@ SCENES = [
     ("mandelbrot", f"mandelbrot={S}", 8),
     ("grain", f"gradients={S}:speed=0.02,noise=alls=20:allf=t+u", 8),
     ("static", f"mandelbrot={S}:end_scale=0.3,trim=end_frame=1,loop=loop=-1:size=1,noise=alls=4:allf=t", 6),
-    ("life", "life=s=320x180:r=25:mold=10:ratio=0.1:death_color=#C83232:life_color=#00ff00,"
-             "scale=1280:720:flags=neighbor", 8),
+    (
+        "life",
+        "life=s=320x180:r=25:mold=10:ratio=0.1:death_color=#C83232:life_color=#00ff00,scale=1280:720:flags=neighbor",
+        8,
+    ),
     ("noisy-testsrc2", f"testsrc2={S},noise=alls=10:allf=t+u", 10),
     ("sierpinski", f"sierpinski={S}", 6),
     ("mandelbrot-2", f"mandelbrot={S}:start_scale=1.5", 6),
@@ -64,7 +67,9 @@ def main() -> int:
     folder = workspace(args.keep, "drapto-bench-")
     source = folder / "multi-scene-720p.mkv"
     if not source.exists():
-        print(f"generating {sum(s[2] for s in SCENES)} s of 720p ({', '.join(s[0] for s in SCENES)}) ...", file=sys.stderr)
+        print(
+            f"generating {sum(s[2] for s in SCENES)} s of 720p ({', '.join(s[0] for s in SCENES)}) ...", file=sys.stderr
+        )
         make_clip(ffmpeg, source)
     compare(ffmpeg, source, folder, args.preset)
     if args.keep is None:

@@ -3,9 +3,11 @@
     python benchmarks/cluster.py                  # a generated 1080p clip, 4 scenes x 5 s
     python benchmarks/cluster.py --keep DIR       # keep the clip and outputs in DIR (the clip is reused)
 
-Runs the same chunked `drapto encode` three times (same settings, 2 chunks at once, so the same SVT-AV1 `lp`):
+Runs the same chunked `drapto encode` four times (same settings, 2 chunks at once, so the same SVT-AV1 `lp`):
 with the local executor (`--workers 2`), on a 2-worker loopback LocalCluster with shared storage
-(`--cluster local:2`), and the same cluster in copy mode (DRAPTO_CLUSTER_DATA=copy). Prints the wall times
+(`--cluster local:2`, TLS with the run's throwaway certificates), the same cluster in copy mode
+(DRAPTO_CLUSTER_DATA=copy), and the same cluster over plain TCP (`PLAIN`: drapto with Dask's LocalCluster and
+Client stripped of their TLS arguments, as before issue 19, to measure what TLS costs). Prints the wall times
 and their ratio (the executor's overhead, LocalCluster start included; goal <= 1.05), checks the chunks are
 the same packets, and per chunk: the stream copy sent to the worker (bytes), the encode sent back, the
 chunk's encode time, and the source's bitrate (for scaling the transfer to other sources).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,20 +33,51 @@ from drapto.graph.ffmpeg import resolve_ffmpeg
 
 WIDTH, HEIGHT, RATE = 1920, 1080, 24
 S = f"size={WIDTH}x{HEIGHT}:rate={RATE}"
-SCENES = [f"testsrc2={S}", f"mandelbrot={S}", f"gradients={S}:speed=0.05,noise=alls=20:allf=t+u", f"life={S}:mold=10:ratio=0.5:death_color=#C83232:life_color=#00ff00"]
-ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "3", "DRAPTO_CHUNK_MAX_SECONDS": "6", "DRAPTO_PRESET": "10", "DRAPTO_PROBE_SECONDS": "0"}
+SCENES = [
+    f"testsrc2={S}",
+    f"mandelbrot={S}",
+    f"gradients={S}:speed=0.05,noise=alls=20:allf=t+u",
+    f"life={S}:mold=10:ratio=0.5:death_color=#C83232:life_color=#00ff00",
+]
+ENV = {
+    "DRAPTO_CHUNK_MIN_SECONDS": "3",
+    "DRAPTO_CHUNK_MAX_SECONDS": "6",
+    "DRAPTO_PRESET": "10",
+    "DRAPTO_PROBE_SECONDS": "0",
+}
 
 
 def make_clip(ffmpeg: str, target: Path, seconds: float) -> None:
     labels = "abcd"
-    parts = [f"{src},trim=duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[{labels[i]}]" for i, src in enumerate(SCENES)]
+    parts = [
+        f"{src},trim=duration={seconds},setpts=PTS-STARTPTS,format=yuv420p[{labels[i]}]" for i, src in enumerate(SCENES)
+    ]
     graph = ";".join(parts) + ";[a][b][c][d]concat=n=4:v=1:a=0[out0]"
     subprocess.run(h264_argv(ffmpeg, graph, target, gop=RATE), check=True)
 
 
-def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None) -> float:
+# drapto's CLI with the LocalCluster and its client over plain TCP: the TLS arguments dropped before Dask sees them
+PLAIN = """
+import distributed
+from drapto.shell.cli import program
+cluster, client = distributed.LocalCluster, distributed.Client
+distributed.LocalCluster = lambda *a, security=None, protocol=None, **k: cluster(*a, **k)
+distributed.Client = lambda *a, security=None, **k: client(*a, **k)
+program()  # reads sys.argv: ["-c", "encode", ...]
+"""
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of every finished child of this process and the children they waited for (drapto,
+    its Dask worker processes, every ffmpeg): on a shared machine a steadier figure than the wall time."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def encode(source: Path, out: Path, *flags: str, env: dict[str, str] | None = None, plain: bool = False) -> float:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "drapto", "encode", str(source), str(out), "--keep", "-q", *flags],
+    drapto = [sys.executable, "-c", PLAIN] if plain else [sys.executable, "-m", "drapto"]
+    done = subprocess.run([*drapto, "encode", str(source), str(out), "--keep", "-q", *flags],
                           env={**os.environ, **ENV, **(env or {})}, capture_output=True, text=True)  # fmt: skip
     if done.returncode != 0:
         sys.exit(f"drapto failed: {done.stderr}")
@@ -72,26 +106,40 @@ def main() -> None:
     bitrate = source.stat().st_size * 8 / duration / 1e6
     runs: dict[str, tuple[float, Path]] = {}
     times: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     for _round in range(args.runs):
         for name, flags, env in [
             ("local", ["--workers", "2"], {}),
             ("cluster", ["--cluster", "local:2"], {}),
             ("copy", ["--cluster", "local:2"], {"DRAPTO_CLUSTER_DATA": "copy"}),
+            ("plain", ["--cluster", "local:2"], {}),
         ]:
             out = folder / f"out-{name}"
             subprocess.run(["rm", "-rf", str(out)], check=True)
-            runs[name] = (encode(source, out, *flags, env=env), out / ".drapto" / "film")
+            cpu = cpu_seconds()
+            runs[name] = (encode(source, out, *flags, env=env, plain=name == "plain"), out / ".drapto" / "film")
+            cpu = cpu_seconds() - cpu
             times.setdefault(name, []).append(runs[name][0])
-            print(f"{name:8} {runs[name][0]:7.1f} s", flush=True)
+            cpus.setdefault(name, []).append(cpu)
+            print(f"{name:8} {runs[name][0]:7.1f} s  {cpu:7.1f} CPU-s", flush=True)
     for pick, label in ((min, "fastest"), (statistics.median, "median")):
-        local, cluster, copy = (pick(times[n]) for n in ("local", "cluster", "copy"))
-        print(f"ratio cluster/local, {label} of {args.runs}: {cluster / local:.3f} (shared storage), "
-              f"{copy / local:.3f} (copy mode); goal <= 1.05")
+        local, cluster, copy, plain = (pick(times[n]) for n in ("local", "cluster", "copy", "plain"))
+        print(
+            f"ratio cluster/local, {label} of {args.runs}: {cluster / local:.3f} (shared storage), "
+            f"{copy / local:.3f} (copy mode), {plain / local:.3f} (plain TCP); goal <= 1.05; "
+            f"TLS/plain TCP {cluster / plain:.3f}"
+        )
+        local, cluster, copy, plain = (pick(cpus[n]) for n in ("local", "cluster", "copy", "plain"))
+        print(
+            f"CPU-s cluster/local, {label} of {args.runs}: {cluster / local:.3f} (shared storage), "
+            f"{copy / local:.3f} (copy mode), {plain / local:.3f} (plain TCP); TLS/plain TCP {cluster / plain:.3f}"
+        )
 
     work = runs["copy"][1]
     results = sorted((work / "results").glob("*.json"))
     same = all(
-        packets(ffmpeg, runs["local"][1] / "encoded" / f"{r.stem}.mkv") == packets(ffmpeg, work / "encoded" / f"{r.stem}.mkv")
+        packets(ffmpeg, runs["local"][1] / "encoded" / f"{r.stem}.mkv")
+        == packets(ffmpeg, work / "encoded" / f"{r.stem}.mkv")
         for r in results
     )
     print(f"chunks identical to the local run's: {same}")
@@ -109,12 +157,19 @@ def main() -> None:
             result = load_result(str(path))
             target = Path(scratch) / "copy.mkv"
             duration_read = None if chunk.stop is None else chunk.stop - chunk.seek + 2.0
-            subprocess.run(commands.chunk_copy_argv(ffmpeg, str(source), str(target), seek=chunk.seek, duration=duration_read), check=True)
+            subprocess.run(
+                commands.chunk_copy_argv(ffmpeg, str(source), str(target), seek=chunk.seek, duration=duration_read),
+                check=True,
+            )
             sent, back = target.stat().st_size, result.bytes
             total_sent += sent
             total_back += back
-            print(f"{result.index:5}  {chunk.duration:7.2f}  {sent / 1e6:8.2f} MB  {back / 1e6:5.2f} MB  {result.seconds:8.1f}  {sent / 1e6 / max(result.seconds, 1e-6):6.2f} MB/s")
-    print(f"total sent {total_sent / 1e6:.1f} MB for {duration:.0f} s of video ({total_sent / duration / 1e6:.2f} MB per second of video); returned {total_back / 1e6:.1f} MB")
+            print(
+                f"{result.index:5}  {chunk.duration:7.2f}  {sent / 1e6:8.2f} MB  {back / 1e6:5.2f} MB  {result.seconds:8.1f}  {sent / 1e6 / max(result.seconds, 1e-6):6.2f} MB/s"
+            )
+    print(
+        f"total sent {total_sent / 1e6:.1f} MB for {duration:.0f} s of video ({total_sent / duration / 1e6:.2f} MB per second of video); returned {total_back / 1e6:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

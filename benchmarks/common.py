@@ -162,22 +162,32 @@ def compare(ffmpeg: str, source: Path, folder: Path, preset: int) -> Run:
     plain_seconds = plain_encode(ffmpeg, source, plain, median_crf, preset)
     plain_cpu = cpu_seconds() - cpu_before
 
-    print(f"clip: {source} ({results.frames} frames), preset {preset}, target VMAF {target:g} (band "
-          f"{target - 1:g}-{target + 2:g})")
-    print(f"scene scan: {steps.get('scenes', 0):.1f} s = {steps.get('scenes', 0) / plain_seconds:.1%} of the plain encode")
-    print(f"chunked: {chunked_seconds:.1f} s wall; plain encode at the median CRF {median_crf:g}: {plain_seconds:.1f} s; "
-          f"ratio {chunked_seconds / plain_seconds:.2f}x (goal <= 1.3x)")
+    print(
+        f"clip: {source} ({results.frames} frames), preset {preset}, target VMAF {target:g} (band "
+        f"{target - 1:g}-{target + 2:g})"
+    )
+    print(
+        f"scene scan: {steps.get('scenes', 0):.1f} s = {steps.get('scenes', 0) / plain_seconds:.1%} of the plain encode"
+    )
+    print(
+        f"chunked: {chunked_seconds:.1f} s wall; plain encode at the median CRF {median_crf:g}: {plain_seconds:.1f} s; "
+        f"ratio {chunked_seconds / plain_seconds:.2f}x (goal <= 1.3x)"
+    )
     print(f"CPU time: chunked {chunked_cpu:.1f} s, plain {plain_cpu:.1f} s; ratio {chunked_cpu / plain_cpu:.2f}x")
     kept = sum(next(t.seconds for t in r.tries if t.crf == r.crf) for r in chunks)
     other = sum(t.seconds for r in chunks for t in r.tries) - kept
     probing = sum(p.seconds for r in chunks for p in r.probes)
-    print(f"work (each try's wall time, one encoder thread each): kept tries {kept:.1f} s, other tries {other:.1f} s, "
-          f"probes {probing:.1f} s; the kept tries alone (every chunk encoded and scored once, no search) are "
-          f"{kept / plain_cpu:.2f}x the plain encode's CPU time")
+    print(
+        f"work (each try's wall time, one encoder thread each): kept tries {kept:.1f} s, other tries {other:.1f} s, "
+        f"probes {probing:.1f} s; the kept tries alone (every chunk encoded and scored once, no search) are "
+        f"{kept / plain_cpu:.2f}x the plain encode's CPU time"
+    )
     tries = [len(r.tries) for r in chunks]
     probes = [len(r.probes) for r in chunks]
-    print(f"full encodes per chunk: mean {statistics.mean(tries):.2f}, max {max(tries)}, total {sum(tries)} for "
-          f"{len(chunks)} chunks; window probes: {sum(probes)} ({statistics.mean(probes):.2f} per chunk)")
+    print(
+        f"full encodes per chunk: mean {statistics.mean(tries):.2f}, max {max(tries)}, total {sum(tries)} for "
+        f"{len(chunks)} chunks; window probes: {sum(probes)} ({statistics.mean(probes):.2f} per chunk)"
+    )
 
     print("chunk  frames        CRF    probes  tries  search VMAF  all-frames VMAF  in band")
     within = 0
@@ -189,15 +199,19 @@ def compare(ffmpeg: str, source: Path, folder: Path, preset: int) -> Run:
         full = chunk_vmaf(chunked_frames, r)
         ok = target - 1 <= full <= target + 2
         within += ok
-        print(f"{r.index:<6} {r.start:>5}-{r.end - 1:<6} {r.crf:6.2f}  {len(r.probes):>6}  {len(r.tries):>5}  "
-              f"{r.vmaf:11.2f}  {full:15.2f}  {'yes' if ok else 'NO'}")
+        print(
+            f"{r.index:<6} {r.start:>5}-{r.end - 1:<6} {r.crf:6.2f}  {len(r.probes):>6}  {len(r.tries):>5}  "
+            f"{r.vmaf:11.2f}  {full:15.2f}  {'yes' if ok else 'NO'}"
+        )
     print(f"chunks within target -1/+2 on all frames: {within} of {len(chunks)}")
 
     chunked_vmaf = mean(chunked_frames)
     plain_vmaf = mean(frame_vmaf(ffmpeg, source, plain, scratch))
     chunked_bytes, plain_bytes = output.stat().st_size, plain.stat().st_size
-    print(f"whole file: chunked VMAF {chunked_vmaf:.2f}, {chunked_bytes / 1e6:.1f} MB; plain CRF {median_crf:g} VMAF "
-          f"{plain_vmaf:.2f}, {plain_bytes / 1e6:.1f} MB; size ratio {chunked_bytes / plain_bytes:.2f}")
+    print(
+        f"whole file: chunked VMAF {chunked_vmaf:.2f}, {chunked_bytes / 1e6:.1f} MB; plain CRF {median_crf:g} VMAF "
+        f"{plain_vmaf:.2f}, {plain_bytes / 1e6:.1f} MB; size ratio {chunked_bytes / plain_bytes:.2f}"
+    )
 
     fixed_crf = min(crf_reaching(r.tries, target - 1) for r in chunks)
     fixed_crf = round(fixed_crf * 4) / 4
@@ -206,6 +220,9 @@ def compare(ffmpeg: str, source: Path, folder: Path, preset: int) -> Run:
     fixed_frames = frame_vmaf(ffmpeg, source, fixed, scratch)
     worst = min(chunk_vmaf(fixed_frames, r) for r in chunks)
     fixed_bytes = fixed.stat().st_size
-    print(f"fixed CRF {fixed_crf:g} (worst chunk {worst:.2f}, aimed at {target - 1:g}): {fixed_bytes / 1e6:.1f} MB; "
-          f"chunked is {chunked_bytes / fixed_bytes:.2f}x its size", flush=True)
+    print(
+        f"fixed CRF {fixed_crf:g} (worst chunk {worst:.2f}, aimed at {target - 1:g}): {fixed_bytes / 1e6:.1f} MB; "
+        f"chunked is {chunked_bytes / fixed_bytes:.2f}x its size",
+        flush=True,
+    )
     return run

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from drapto.core.config import Config
+from drapto.core.plan import plan_standard
 from drapto.graph.cropdetect import analyse_crop
 from drapto.graph.ffmpeg import resolve_ffmpeg
-from drapto.core.plan import plan_standard
 from drapto.graph.probe import probe, require_video
 from drapto.graph.runner import CHILD_ENV
 
@@ -54,9 +54,13 @@ def main() -> int:
         analysis = analyse_crop(ffmpeg, media, "auto")
         crop_seconds = time.perf_counter() - started
         decision = analysis.decision
-        print(f"crop:   {crop_seconds:7.2f} s  {decision.crop or 'none'} ({decision.reason}, {decision.samples} samples)")
+        print(
+            f"crop:   {crop_seconds:7.2f} s  {decision.crop or 'none'} ({decision.reason}, {decision.samples} samples)"
+        )
 
-        plan = plan_standard(media, Config(), ffmpeg=ffmpeg, output=Path(folder) / "out" / "film.mkv", crop=decision.crop)
+        plan = plan_standard(
+            media, Config(), ffmpeg=ffmpeg, output=Path(folder) / "out" / "film.mkv", crop=decision.crop
+        )
         video = plan.steps[0]
         Path(video.partial).parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()

@@ -26,7 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import RATE, S, Run, compare, h264_argv, real_footage, workspace  # the script's folder
+from common import RATE, Run, S, compare, h264_argv, real_footage, workspace  # the script's folder
 
 from drapto.graph.ffmpeg import resolve_ffmpeg
 
@@ -34,20 +34,30 @@ SEED = 18
 # name -> lavfi source (endless; the location's clock runs on between its shots). Real footage loops.
 LOCATIONS = {
     "animation": lambda: f"movie={real_footage('bigbuckbunny')}:loop=0,setpts=N/{RATE}/TB",
-    "street": lambda: (f"movie={real_footage('bikes')}:loop=0,setpts=N/{RATE}/TB,"
-                       "scale=1280:544,pad=1280:720:0:88"),  # fmt: skip
+    "street": lambda: f"movie={real_footage('bikes')}:loop=0,setpts=N/{RATE}/TB,scale=1280:544,pad=1280:720:0:88",
     "motion": lambda: f"testsrc2={S}",
     "detail": lambda: f"mandelbrot={S}:start_scale=2",
     "grain": lambda: f"gradients={S}:speed=0.01:seed=5,noise=alls=22:allf=t+u:all_seed=11",
     "still": lambda: f"mandelbrot={S}:start_scale=0.4:end_scale=0.4,noise=alls=4:allf=t:all_seed=3",
-    "pattern": lambda: "life=s=320x180:r=25:mold=10:ratio=0.1:seed=7:death_color=#C83232:life_color=#00ff00,"
-                       "scale=1280:720:flags=neighbor",
+    "pattern": lambda: (
+        "life=s=320x180:r=25:mold=10:ratio=0.1:seed=7:death_color=#C83232:life_color=#00ff00,"
+        "scale=1280:720:flags=neighbor"
+    ),
 }
 # The story's scenes: shot / reverse shot between two locations, or one location; locations return.
 SCENES = [
-    ("animation", "street"), ("motion",), ("grain", "still"), ("detail", "pattern"), ("animation", "street"),
-    ("grain",), ("motion", "detail"), ("still", "animation"), ("pattern", "grain"), ("street", "animation"),
-    ("detail",), ("grain", "still"),
+    ("animation", "street"),
+    ("motion",),
+    ("grain", "still"),
+    ("detail", "pattern"),
+    ("animation", "street"),
+    ("grain",),
+    ("motion", "detail"),
+    ("still", "animation"),
+    ("pattern", "grain"),
+    ("street", "animation"),
+    ("detail",),
+    ("grain", "still"),
 ]
 
 
@@ -99,8 +109,10 @@ def thirds(run: Run, frames: int) -> None:
     for name, part in zip(("first", "middle", "last"), range(3)):
         mine = [r for r in run.chunks if part * frames <= 3 * r.start < (part + 1) * frames]
         if mine:
-            print(f"{name} third: {len(mine)} chunks, full encodes per chunk {statistics.mean(len(r.tries) for r in mine):.2f}, "
-                  f"probes per chunk {statistics.mean(len(r.probes) for r in mine):.2f}")
+            print(
+                f"{name} third: {len(mine)} chunks, full encodes per chunk {statistics.mean(len(r.tries) for r in mine):.2f}, "
+                f"probes per chunk {statistics.mean(len(r.probes) for r in mine):.2f}"
+            )
 
 
 def idle_share(run: Run) -> None:
@@ -120,8 +132,10 @@ def idle_share(run: Run) -> None:
     phase = max(finished.values()) - min(started.values())
     busy = sum(finished[i] - started[i] for i in started)
     tail = max(finished.values()) - sorted(finished.values())[-2] if len(finished) > 1 else 0.0
-    print(f"chunk phase: {phase:.1f} s wall, {workers} workers; busy {busy:.1f} worker-s, idle "
-          f"{1 - busy / (workers * phase):.1%} of the worker-seconds; the last chunk ran alone for its last {tail:.1f} s")
+    print(
+        f"chunk phase: {phase:.1f} s wall, {workers} workers; busy {busy:.1f} worker-s, idle "
+        f"{1 - busy / (workers * phase):.1%} of the worker-seconds; the last chunk ran alone for its last {tail:.1f} s"
+    )
 
 
 def main() -> int:

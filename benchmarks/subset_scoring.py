@@ -19,13 +19,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from common import ENV, HEIGHT, WIDTH, S, frame_vmaf, h264_argv, mean, real_footage, workspace
+
 from drapto.core import commands
 from drapto.core.vmaf import frame_scores, libvmaf_filter, scoring_for, side_filter
 from drapto.graph.ffmpeg import resolve_ffmpeg
 
-from common import ENV, HEIGHT, S, WIDTH, frame_vmaf, h264_argv, mean, real_footage, workspace
-
-LIFE = "life=s=320x180:r=25:mold=10:ratio=0.1:seed=7:death_color=#C83232:life_color=#00ff00,scale=1280:720:flags=neighbor"
+LIFE = (
+    "life=s=320x180:r=25:mold=10:ratio=0.1:seed=7:death_color=#C83232:life_color=#00ff00,scale=1280:720:flags=neighbor"
+)
 CONTENTS = {
     "life": (LIFE, 35),
     "life-crf45": (LIFE, 45),
@@ -60,12 +62,14 @@ SCHEMES = {
     "pairs/11": (r"lt(mod(n\,11)\,2)", lambda n: n % 11 < 2, None),
     "pairs/10, golden offset": (
         r"between(mod(n\,10)-floor(9*mod(floor(n/10)*0.6180339887\,1))\,0\,1)",
-        lambda n: 0 <= n % 10 - _golden(10, 9, n) <= 1, None,
+        lambda n: 0 <= n % 10 - _golden(10, 9, n) <= 1,
+        None,
     ),
     "singles/5": (r"not(mod(n\,5))", lambda n: n % 5 == 0, None),
     "singles/5, golden offset": (
         r"eq(mod(n\,5)\,floor(5*mod(floor(n/5)*0.6180339887\,1)))",
-        lambda n: n % 5 == _golden(5, 5, n), None,
+        lambda n: n % 5 == _golden(5, 5, n),
+        None,
     ),
     # the middle frame of each triple sees its true neighbours, so its motion feature is exact
     "triples/15, middles": (r"lt(mod(n\,15)\,3)", lambda n: n % 15 == 1, lambda k: k % 3 == 1),
@@ -112,8 +116,11 @@ def main() -> int:
             assert len(scores) == len(picked), (scheme, len(scores), len(picked))
             reading = mean(scores)
             rows.append((name, full, scheme, len(picked), reading, ideal))
-            print(f"  {scheme:26} {len(picked):4} frames  reads {reading:6.2f}  error {reading - full:+6.2f}  "
-                  f"(ideal {ideal - full:+6.2f})", flush=True)
+            print(
+                f"  {scheme:26} {len(picked):4} frames  reads {reading:6.2f}  error {reading - full:+6.2f}  "
+                f"(ideal {ideal - full:+6.2f})",
+                flush=True,
+            )
     print("\n| content | all frames | " + " | ".join(SCHEMES) + " |")
     print("|---|---|" + "---|" * len(SCHEMES))
     for name in dict.fromkeys(r[0] for r in rows):

@@ -29,8 +29,14 @@ def test_ab_av1_convention(size, model, scale):
 
 @pytest.mark.parametrize(
     ("landscape", "scale"),
-    [((1280, 720), (1920, 1080)), ((640, 480), (1440, 1080)), ((256, 144), (1920, 1080)), ((2880, 1620), (3840, 2160)),
-     ((1920, 1080), None), ((3840, 2160), None)],
+    [
+        ((1280, 720), (1920, 1080)),
+        ((640, 480), (1440, 1080)),
+        ((256, 144), (1920, 1080)),
+        ((2880, 1620), (3840, 2160)),
+        ((1920, 1080), None),
+        ((3840, 2160), None),
+    ],
 )
 def test_auto_scores_a_portrait_picture_as_the_landscape_one_turned(landscape, scale):
     """ab-av1's issue #383: its rule looks at the width alone, so 720x1280 was not upscaled."""

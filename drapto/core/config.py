@@ -11,8 +11,8 @@ import msgspec
 import platformdirs
 
 from drapto.core.crop import check_crop_setting
-from drapto.errors import InputError
 from drapto.core.vmaf import check_pool, check_scale
+from drapto.errors import InputError
 
 CONFIG_ENV = "DRAPTO_CONFIG"
 DEFAULT = "default"  # the source label of a setting no layer sets
@@ -59,6 +59,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     cluster: str | None = None  # tcp://HOST:PORT, tls://HOST:PORT, or local[:N] (a LocalCluster of N processes)
     path_map: str | None = None  # LOCAL=REMOTE: the source's path prefix as the cluster's workers see it
     cluster_data: Literal["auto", "shared", "copy"] = "auto"  # how workers get frames; auto: shared if readable
+    cluster_security: str | None = None  # a TOML file naming the CA, certificate and key for a tls:// cluster
 
     def __post_init__(self) -> None:
         for name in ("crf_sd", "crf_hd", "crf_uhd"):
@@ -118,6 +119,11 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise SettingError(
                 f"cluster must be tcp://HOST:PORT, tls://HOST:PORT or local[:N], got {self.cluster!r}", "cluster"
             )
+        if self.cluster_security and (self.cluster or "").startswith("tcp://"):
+            raise SettingError(
+                f"cluster_security needs a tls:// cluster address, got {self.cluster!r} (plain TCP)",
+                "cluster", "cluster_security",
+            )  # fmt: skip
         if self.path_map is not None and not all(self.path_map.partition("=")[::2]):
             raise SettingError(f"path_map must be LOCAL=REMOTE, got {self.path_map!r}", "path_map")
 

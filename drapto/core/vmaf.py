@@ -52,7 +52,12 @@ def check_scale(scale: str) -> str:
     if scale in ("auto", "none"):
         return scale
     width, sep, height = scale.partition("x")
-    if sep and width.isdigit() and height.isdigit() and all(2 <= int(v) <= 16384 and int(v) % 2 == 0 for v in (width, height)):
+    if (
+        sep
+        and width.isdigit()
+        and height.isdigit()
+        and all(2 <= int(v) <= 16384 and int(v) % 2 == 0 for v in (width, height))
+    ):
         return f"{int(width)}x{int(height)}"
     raise ValueError(f"VMAF scale must be auto, none or WxH with even sides (e.g. 1920x1080), got {scale!r}")
 
@@ -67,9 +72,7 @@ def _model(width: int, height: int) -> str:
     return MODEL_4K if long > 2560 and short > 1440 else MODEL_1080P
 
 
-def scoring_for(
-    width: int, height: int, *, every: int, pool: str, threads: int = 1, scale: str = "auto"
-) -> Scoring:
+def scoring_for(width: int, height: int, *, every: int, pool: str, threads: int = 1, scale: str = "auto") -> Scoring:
     """The model and scaling for a picture of width × height (after crop), under the `vmaf_scale` setting."""
     scale = check_scale(scale)
     if scale == "none":
@@ -93,7 +96,11 @@ def describe_scoring(scoring: Scoring, width: int, height: int, setting: str = "
     where = f"at {scoring.scale[0]}x{scoring.scale[1]}" if scoring.scale else f"at its own size {width}x{height}"
     how = ""
     if scoring.scale:
-        how = f"upscaled from {width}x{height}, " if scoring.scale[0] * scoring.scale[1] > width * height else f"scaled from {width}x{height}, "
+        how = (
+            f"upscaled from {width}x{height}, "
+            if scoring.scale[0] * scoring.scale[1] > width * height
+            else f"scaled from {width}x{height}, "
+        )
     return f"{scoring.model} {where} ({how}vmaf-scale {setting})"
 
 

@@ -81,6 +81,9 @@ class EncodeFlags:
     cluster
         Run the chunks on a Dask cluster: tcp://HOST:8786 or tls://HOST:8786 (a running `dask scheduler`),
         or local[:N] for N worker processes on this machine (default 2). Needs drapto[cluster].
+    cluster_security
+        A TOML file naming the certificate authority, drapto's certificate and its key (ca_file, cert,
+        key) for a tls:// cluster; without it, Dask's own TLS settings. local[:N] makes its own.
     path_map
         LOCAL=REMOTE: the source's folder as the cluster's workers mount it (shared storage).
     crf
@@ -105,6 +108,7 @@ class EncodeFlags:
     workers: int | None = None
     search_engine: str | None = None
     cluster: str | None = None
+    cluster_security: str | None = None
     path_map: str | None = None
     crf: str | None = None
     preset: int | None = None
@@ -126,6 +130,7 @@ class EncodeFlags:
             "workers": self.workers,
             "search_engine": self.search_engine,
             "cluster": self.cluster,
+            "cluster_security": self.cluster_security,
             "path_map": self.path_map,
         }
         names: dict[str, str] = {}  # the flags not named after their field, for error messages
