@@ -74,17 +74,73 @@ SCHEMES = {
     # the middle frame of each triple sees its true neighbours, so its motion feature is exact
     "triples/15, middles": (r"lt(mod(n\,15)\,3)", lambda n: n % 15 == 1, lambda k: k % 3 == 1),
     "triples/15, all three": (r"lt(mod(n\,15)\,3)", lambda n: n % 15 < 3, None),
+    # runs of four, the middle two counting: exact motion, one even and one odd frame per run
+    "quads/22, middles": (r"lt(mod(n\,22)\,4)", lambda n: n % 22 in (1, 2), lambda k: k % 4 in (1, 2)),
+    "quads/20, middles": (r"lt(mod(n\,20)\,4)", lambda n: n % 20 in (1, 2), lambda k: k % 4 in (1, 2)),
 }
+
+
+def score_chunk(
+    ffmpeg: str, source: Path, encoded: Path, start: int, end: int, select: str | None, folder: Path
+) -> list[float]:
+    """A kept chunk of a finished run against its frames of the source (all, or those `select` keeps)."""
+    scoring = scoring_for(WIDTH, HEIGHT, every=1, pool="mean", threads=2)
+    side = side_filter(scoring)
+    if select:
+        side = side.replace("setpts=N,", f"setpts=N,select='{select}',", 1)
+    argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(encoded), "-i", str(source),
+            "-filter_complex", f"[0:v]{side}[dis];[1:v]trim=start_frame={start}:end_frame={end},"
+            f"format=yuv420p10le,{side}[ref];[dis][ref]{libvmaf_filter(scoring, 'chunk.json')}[v]",
+            "-map", "[v]", "-f", "null", "-"]  # fmt: skip
+    subprocess.run(argv, check=True, env=ENV, cwd=folder)
+    return frame_scores((folder / "chunk.json").read_bytes())
+
+
+def study_run(ffmpeg: str, source: Path, work: Path, folder: Path) -> None:
+    """Every kept chunk of a finished chunked run (its work folder): all frames against each scheme."""
+    import msgspec
+
+    from drapto.core.units import ChunkResults
+
+    results = msgspec.json.decode((work / "drapto-chunks.json").read_bytes(), type=ChunkResults)
+    print("| chunk | frames | all frames | " + " | ".join(SCHEMES) + " |")
+    print("|---|---|---|" + "---|" * len(SCHEMES))
+    for r in results.chunks:
+        encoded = work / "encoded" / f"{r.index:04d}.mkv"
+        every = score_chunk(ffmpeg, source, encoded, r.start, r.end, None, folder)
+        full = mean(every)
+        cells = []
+        for expr, rule, counts in SCHEMES.values():
+            scores = score_chunk(ffmpeg, source, encoded, r.start, r.end, expr, folder)
+            if counts:
+                scores = [v for k, v in enumerate(scores) if counts(k)]
+            ideal = mean([v for n, v in enumerate(every) if rule(n)])
+            cells.append(f"{mean(scores):.2f} ({mean(scores) - full:+.2f}; sampling {ideal - full:+.2f})")
+        print(f"| {r.index} | {r.start}-{r.end - 1} | {full:.2f} | " + " | ".join(cells) + " |", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", type=Path)
     parser.add_argument("--frames", type=int, default=200)
-    parser.add_argument("--only", nargs="*")
+    parser.add_argument("--only", nargs="*", help="these contents only")
+    parser.add_argument("--schemes", nargs="*", help="these schemes only")
+    parser.add_argument(
+        "--run",
+        nargs=2,
+        type=Path,
+        metavar=("SOURCE", "WORK"),
+        help="instead: every kept chunk of a finished run (its source and .drapto work folder)",
+    )
     args = parser.parse_args()
     ffmpeg = resolve_ffmpeg()
     folder = workspace(args.keep, "drapto-subset-")
+    if args.schemes:
+        for name in [n for n in SCHEMES if n not in args.schemes]:
+            del SCHEMES[name]
+    if args.run:
+        study_run(ffmpeg, *args.run, folder)
+        return 0
     seconds = args.frames / 25
     rows = []
     for name, (graph, crf) in CONTENTS.items():

@@ -1,10 +1,21 @@
-"""VMAF convention (model, upscale, frame-pair subset), pooling, and the worker budget: pure."""
+"""VMAF convention (model, upscale, frame subsets), pooling, and the worker budget: pure."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
-from drapto.core.vmaf import check_pool, check_scale, pool_scores, scoring_for, side_filter, small_picture_note
+from drapto.core.vmaf import (
+    check_pool,
+    check_scale,
+    counted_scores,
+    pool_scores,
+    scoring_for,
+    side_filter,
+    small_picture_note,
+    triple_middle,
+    triple_stride,
+)
 from drapto.core.workers import Budget
 
 
@@ -70,12 +81,31 @@ def test_small_picture_note_only_below_720p_upscaled_to_1080p():
     assert note(1280, 720) is None and note(720, 480, "none") is None and note(720, 480, "960x540") is None
 
 
-def test_side_filter_takes_frame_pairs_then_upscales():
+def test_side_filter_takes_frame_triples_then_upscales():
     scoring = scoring_for(1280, 720, every=10, pool="mean")
     assert side_filter(scoring) == (
-        r"settb=1/25,setpts=N,select='lt(mod(n\,10)\,2)',scale=1920:1080:flags=bicubic,format=yuv420p10le"
+        r"settb=1/25,setpts=N,select='lt(abs(mod(n\,15)-9)\,2)',scale=1920:1080:flags=bicubic,format=yuv420p10le"
     )
+    probe = msgspec.structs.replace(scoring_for(1920, 1080, every=5, pool="mean"), pairs=True)
+    assert side_filter(probe) == r"settb=1/25,setpts=N,select='lt(mod(n\,5)\,2)',format=yuv420p10le"
     assert side_filter(scoring_for(1920, 1080, every=1, pool="mean")) == "settb=1/25,setpts=N,format=yuv420p10le"
+
+
+@pytest.mark.parametrize("every", range(2, 31))
+def test_triples_score_no_more_frames_than_pairs_and_count_their_middles(every):
+    """Frames 8-10 of every 15 for every=10: odd strides (never a multiple of 4: those stay on the same
+    SVT-AV1 layers), at most as many frames as pairs every N scored on any chunk, and the counted middles
+    are the subset's second of each three."""
+    stride, middle = triple_stride(every), triple_middle(every)
+    assert stride % 2 == 1 and stride >= 1.5 * every and 1 <= middle <= stride - 2
+    for frames in range(1, 600):
+        scored = [n for n in range(frames) if abs(n % stride - middle) < 2]
+        pairs = [n for n in range(frames) if n % every < 2]
+        assert len(scored) <= len(pairs)
+        scoring = scoring_for(1280, 720, every=every, pool="mean")
+        counted = counted_scores([float(n) for n in scored], scoring)
+        if frames > middle:
+            assert counted == [float(n) for n in scored if n % stride == middle]
 
 
 def test_pooling():

@@ -45,7 +45,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     target_vmaf: float | None = None  # None: 93, or 95 for HDR sources
     vmaf_pool: str = "mean"  # mean, harmonic or pN (a low percentile of the frame scores)
     vmaf_scale: str = "auto"  # auto (fit 1080p, or 2160p above 2560x1440), none (own size), or WxH
-    vmaf_every: int = 10  # score consecutive frame pairs every N frames of a chunk; 1 scores all frames
+    vmaf_every: int = 10  # score about 2 frames in N of a chunk (triples' middles, see vmaf.py); 1 scores all
     crf_min: float = 10.0
     crf_max: float = 55.0
     max_tries: int = 4  # full encodes per chunk at most

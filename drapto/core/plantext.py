@@ -10,7 +10,7 @@ from drapto.core.crop import CropAnalysis, crop_summary
 from drapto.core.plan import EncodePlan
 from drapto.core.tries import probe_argv, probe_name, try_argv, try_name
 from drapto.core.units import ChunkResult, ChunkUnit
-from drapto.core.vmaf import describe_scoring, small_picture_note
+from drapto.core.vmaf import describe_scoring, small_picture_note, triple_stride
 
 
 def clock(seconds: float) -> str:
@@ -55,7 +55,11 @@ def render_plan(plan: EncodePlan, crop: CropAnalysis, target: str, results: Mapp
         first = plan.chunks[0]
         search, scoring = first.search, first.scoring
         scale = f" at {scoring.scale[0]}x{scoring.scale[1]}" if scoring.scale else ""
-        subset = "every frame" if scoring.every == 1 else f"frame pairs every {scoring.every} frames"
+        subset = (
+            "every frame"
+            if scoring.every == 1
+            else f"the middles of frame triples every {triple_stride(scoring.every)} frames"
+        )
         lines.append(
             f"# chunks: {len(plan.chunks)}, {plan.workers} at a time; each kept within VMAF "
             f"{search.target - search.below:g}-{search.target + search.above:g} ({scoring.model}{scale}, "

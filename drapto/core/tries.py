@@ -13,10 +13,10 @@ import msgspec
 
 from drapto.core import commands
 from drapto.core.units import ChunkUnit
-from drapto.core.vmaf import libvmaf_filter, side_filter
+from drapto.core.vmaf import Scoring, libvmaf_filter, side_filter, triple_middle
 
 # Bump when what a try file means changes, so old cached tries are not reused.
-TRY_VERSION = "try-2"  # try-2: probes score frame pairs every 5 frames, not every frame
+TRY_VERSION = "try-3"  # try-2: probes score frame pairs every 5 frames; try-3: tries count triples' middles
 
 
 def try_key(unit: ChunkUnit, crf: float, *, probe: bool = False) -> str:
@@ -35,14 +35,24 @@ def probe_name(crf: float) -> str:
     return f"probe-crf{crf:06.2f}"
 
 
+def try_scoring(unit: ChunkUnit) -> Scoring:
+    """How a full encode of the chunk is scored: the unit's scoring, or every frame when the chunk ends
+    before the subset's first counted frame (a few frames: scoring them all costs nothing)."""
+    scoring = unit.scoring
+    if scoring.every > 1 and not scoring.pairs and unit.chunk.frames <= triple_middle(scoring.every):
+        return msgspec.structs.replace(scoring, every=1)
+    return scoring
+
+
 def try_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
-    chunk, encode = unit.chunk, unit.encode
+    """The whole chunk encoded at `crf`, scored as `try_scoring` says."""
+    chunk, encode, scoring = unit.chunk, unit.encode, try_scoring(unit)
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
         seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
         crf=crf, preset=encode.preset, svt=encode.svt, crop=encode.crop, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
-        scoring_filter=side_filter(unit.scoring), libvmaf=libvmaf_filter(unit.scoring, f"{try_name(crf)}.vmaf.json"),
+        scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{try_name(crf)}.vmaf.json"),
     )  # fmt: skip
 
 
@@ -57,7 +67,7 @@ def probe_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     """The chunk's middle window encoded at the final preset, frame pairs every `PROBE_EVERY` scored."""
     window, encode = unit.chunk.probe, unit.encode
     assert window is not None
-    scoring = msgspec.structs.replace(unit.scoring, every=PROBE_EVERY)
+    scoring = msgspec.structs.replace(unit.scoring, every=PROBE_EVERY, pairs=True)
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
         seek=window.seek, stop=window.stop, frames=window.frames,

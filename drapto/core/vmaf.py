@@ -5,8 +5,11 @@ smaller than 1728×972; the 4k model above 2560×1440, upscaled to fit 2160p whe
 Sizes are compared by the long and the short side, so a portrait picture is scored as the same landscape
 one turned (ab-av1 looks at the width alone, its issue #383). `vmaf_scale` may instead ask for no scaling
 (`none`: the picture's own size) or a fixed WxH, as ab-av1's `--vmaf-scale` does.
-Scoring a subset takes consecutive frame pairs (libvmaf's motion feature needs the previous frame);
-libvmaf's `n_subsample` shifts the score and is never used.
+Scoring a chunk's subset takes runs of three consecutive frames and counts only each run's middle frame:
+libvmaf's motion feature (motion2) is the smaller of a frame's motion to its previous and to its next
+frame, so only a frame scored with both true neighbours reads as it does among all frames (a pair's
+frames each see one, and read high: +0.8 on real footage, issue 18). Probe windows, too short for that
+many runs, score frame pairs. libvmaf's `n_subsample` shifts the score and is never used.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ class Scoring(msgspec.Struct, frozen=True, kw_only=True):
 
     model: str
     scale: tuple[int, int] | None  # both sides are scaled to this before libvmaf, or None
-    every: int  # score frame pairs every N frames; 1 scores every frame
+    every: int  # score about 2 frames in N (see side_filter); 1 scores every frame
     pool: str  # mean, harmonic or pN (the N-th percentile of the frame scores)
     threads: int = 1
+    pairs: bool = False  # frame pairs every N (probe windows) instead of triples counting their middles
 
 
 def check_pool(pool: str) -> str:
@@ -121,12 +125,31 @@ def small_picture_note(scoring: Scoring, width: int, height: int, target: float)
 INDEX_CLOCK = "settb=1/25,setpts=N"
 
 
+def triple_stride(every: int) -> int:
+    """Triples every S frames, S the smallest odd number at least 1.5 × `every` (15 for 10): no more
+    frames than pairs every `every`, and odd, so the counted frames alternate between SVT-AV1's even and
+    odd temporal-layer positions and visit all 16 positions of its mini-GOP (a stride that is a multiple
+    of 4 stays on the same layers and reads high; issue 8)."""
+    stride = math.ceil(1.5 * every)
+    return stride if stride % 2 else stride + 1
+
+
+def triple_middle(every: int) -> int:
+    """Where in each stride a triple's counted middle frame lies: late enough (frame 9 of 15) that a
+    chunk never has more frames scored than pairs every `every` would score, for any chunk length."""
+    stride = triple_stride(every)
+    return stride - 1 - stride // 3
+
+
 def side_filter(scoring: Scoring) -> str:
-    """The filters both libvmaf inputs get: frame-index timestamps, the frame-pair subset, the upscale,
-    the pixel format."""
+    """The filters both libvmaf inputs get: frame-index timestamps, the subset (triples, or pairs for a
+    probe window), the upscale, the pixel format."""
     parts = [INDEX_CLOCK]
-    if scoring.every > 1:
+    if scoring.every > 1 and scoring.pairs:
         parts.append(rf"select='lt(mod(n\,{scoring.every})\,2)'")
+    elif scoring.every > 1:
+        stride, middle = triple_stride(scoring.every), triple_middle(scoring.every)
+        parts.append(rf"select='lt(abs(mod(n\,{stride})-{middle})\,2)'")
     if scoring.scale:
         parts.append(f"scale={scoring.scale[0]}:{scoring.scale[1]}:flags=bicubic")
     parts.append("format=yuv420p10le")
@@ -142,6 +165,15 @@ def frame_scores(log_json: bytes) -> list[float]:
     """Per-frame VMAF from libvmaf's JSON log."""
     data = msgspec.json.decode(log_json)
     return [float(frame["metrics"]["vmaf"]) for frame in data.get("frames", [])]
+
+
+def counted_scores(scores: list[float], scoring: Scoring) -> list[float]:
+    """The scored frames that count: every one, or each triple's middle (the second of each three in the
+    log; a run cut short by the chunk's end counts its middle if it has one, which, as the chunk's last
+    frame, has only the neighbour it has among all frames too)."""
+    if scoring.every <= 1 or scoring.pairs:
+        return scores
+    return scores[1::3] or scores
 
 
 def pool_scores(scores: list[float], pool: str) -> float:

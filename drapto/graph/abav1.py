@@ -24,15 +24,16 @@ from pathlib import Path
 import msgspec
 
 from drapto.core import commands
+from drapto.core.tries import try_scoring
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
-from drapto.core.vmaf import Scoring, frame_scores, libvmaf_filter, pool_scores, side_filter
+from drapto.core.vmaf import Scoring, counted_scores, frame_scores, libvmaf_filter, pool_scores, side_filter
 from drapto.errors import DependencyError, ProcessError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.runner import Progress, run_capture, run_with_progress
 from drapto.graph.validate import count_frames
 
 # Bump when what an attempt's key covers changes.
-ATTEMPT_VERSION = "abav1-1"
+ATTEMPT_VERSION = "abav1-2"  # abav1-2: the kept chunk is scored on triples' middles
 CUT_NAME = "cut.ffv1.mkv"
 SCORE_LOG = "abav1.vmaf.json"
 KEYINT_SECONDS = 10  # the seed's, when the unit's SVT-AV1 parameters name none
@@ -120,11 +121,10 @@ def attempt_argv(unit: ChunkUnit, ab_av1: str, attempt: Attempt, target: str) ->
 
 
 def score_argv(unit: ChunkUnit, encoded: str) -> list[str]:
-    chunk = unit.chunk
+    chunk, scoring = unit.chunk, try_scoring(unit)
     return commands.chunk_score_argv(
         unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
-        crop=unit.encode.crop, scoring_filter=side_filter(unit.scoring),
-        libvmaf=libvmaf_filter(unit.scoring, SCORE_LOG),
+        crop=unit.encode.crop, scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, SCORE_LOG),
     )  # fmt: skip
 
 
@@ -152,7 +152,7 @@ def _score(unit: ChunkUnit, path: Path, on_progress: Callable[[Progress], None] 
     folder = Path(unit.folder)
     (folder / SCORE_LOG).unlink(missing_ok=True)
     run_with_progress(score_argv(unit, path.name), on_progress, cwd=str(folder))
-    scores = frame_scores((folder / SCORE_LOG).read_bytes())
+    scores = counted_scores(frame_scores((folder / SCORE_LOG).read_bytes()), try_scoring(unit))
     return round(pool_scores(scores, unit.scoring.pool), 4), len(scores)
 
 

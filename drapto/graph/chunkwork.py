@@ -18,9 +18,9 @@ from pathlib import Path
 import msgspec
 
 from drapto.core.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe, predict_vmaf
-from drapto.core.tries import probe_argv, probe_name, try_argv, try_key, try_name
+from drapto.core.tries import probe_argv, probe_name, try_argv, try_key, try_name, try_scoring
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
-from drapto.core.vmaf import frame_scores, pool_scores
+from drapto.core.vmaf import counted_scores, frame_scores, pool_scores
 from drapto.errors import ProcessError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.runner import Progress, run_with_progress
@@ -91,7 +91,7 @@ def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None]
             f"chunk {unit.chunk.index}: the encode has {frames} frames, expected {unit.chunk.frames}",
             detail=f"argv: {try_argv(unit, crf, partial.name)}",
         )
-    scores = frame_scores(log.read_bytes())
+    scores = counted_scores(frame_scores(log.read_bytes()), try_scoring(unit))
     os.replace(partial, encode_path)
     record = TryRecord(
         key=key, crf=crf, vmaf=round(pool_scores(scores, unit.scoring.pool), 4), frames_scored=len(scores),
