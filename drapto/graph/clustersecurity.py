@@ -104,8 +104,8 @@ def connection_error(address: str, exc: BaseException) -> DependencyError:
     if isinstance(exc, FatalCommClosedError):  # Dask's name for a failed TLS handshake
         return DependencyError(
             f"The Dask cluster at {address} refused drapto's TLS certificate, or drapto refused its: they are "
-            "not signed by the same authority (see --cluster-security)"
-        )
+            "not signed by the same authority (see --cluster-security), or the scheduler does not listen on TLS"
+        )  # a plain-TCP scheduler fails the handshake this way or as a ValueError, depending on timing
     hint = {
         "tcp://": " (if the scheduler listens on TLS, its address is tls://HOST:PORT)",
         "tls://": " (if the scheduler listens on plain TCP, its address is tcp://HOST:PORT)",
