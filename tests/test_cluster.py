@@ -19,12 +19,12 @@ from pathlib import Path
 
 import msgspec
 import pytest
-
 from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto
+
 from drapto.core.chunks import Chunk, Window
 from drapto.core.config import load_config
-from drapto.errors import InputError
 from drapto.core.units import load_result
+from drapto.errors import InputError
 
 pytestmark = [pytest.mark.cluster, pytest.mark.ffmpeg]
 
@@ -331,9 +331,9 @@ def test_killed_drapto_resumes_without_resending_finished_chunks(reference, dask
 def test_a_chunk_sent_to_a_worker_that_runs_something_else_fails_clearly(dask_cluster):
     """A worker that joins after the start check is checked by its first chunk: here the client claims
     another drapto version, so every worker differs from it and the chunk fails before encoding."""
-    import drapto
     from distributed import Client
 
+    import drapto
     from drapto.graph.clusterwork import machine_facts, run_remote
 
     elsewhere = msgspec.structs.replace(machine_facts(), drapto="0.0.0-elsewhere")
