@@ -29,7 +29,12 @@ MULTI = ClipSpec(
     video_graph=recurring_scene_graph(192, 108, "24", 1.5),
     audio=(AudioSpec("stereo", 2, "eng", "Stereo", True),),
 )
-CHUNK_ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "1", "DRAPTO_CHUNK_MAX_SECONDS": "3", "DRAPTO_PROBE_SECONDS": "0.25"}
+CHUNK_ENV = {
+    "DRAPTO_CHUNK_MIN_SECONDS": "1",
+    "DRAPTO_CHUNK_MAX_SECONDS": "3",
+    "DRAPTO_PROBE_SECONDS": "0.25",
+    "DRAPTO_FILM_MODEL": "true",  # the experimental model too: its predicted chunks must resume the same
+}
 LONG = ClipSpec(duration=6.0, audio=(AudioSpec("stereo", 2, "eng"),), subtitles=False)
 
 

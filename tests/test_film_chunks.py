@@ -19,7 +19,12 @@ RECURRING = ClipSpec(
     subtitles=False,
     chapters=False,
 )
-ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "1", "DRAPTO_CHUNK_MAX_SECONDS": "3", "DRAPTO_PROBE_SECONDS": "0.25"}
+ENV = {
+    "DRAPTO_CHUNK_MIN_SECONDS": "1",
+    "DRAPTO_CHUNK_MAX_SECONDS": "3",
+    "DRAPTO_PROBE_SECONDS": "0.25",
+    "DRAPTO_FILM_MODEL": "true",  # experimental, off by default
+}
 
 
 def test_scouts_run_first_and_the_rest_start_from_them(clip_copy, tmp_path, ffmpeg):

@@ -55,6 +55,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     chunk_max_seconds: float = 15.0
     workers: int = 0  # chunk units at once; 0 decides from cores and memory
     search_engine: Literal["builtin", "ab-av1"] = "builtin"
+    # experimental: start chunks from a fifth of them, placed by the scan's features (filmmodel.py); measured no
+    # better than the prior on benchmarks/film.py, so off by default
+    film_model: bool = False
     # chunked mode on a Dask cluster
     cluster: str | None = None  # tcp://HOST:PORT, tls://HOST:PORT, or local[:N] (a LocalCluster of N processes)
     path_map: str | None = None  # LOCAL=REMOTE: the source's path prefix as the cluster's workers see it

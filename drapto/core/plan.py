@@ -17,6 +17,7 @@ from drapto.core.filmmodel import choose_scouts, chunk_features
 from drapto.core.hdr import ColourInfo, classify, colour_args
 from drapto.core.media import AudioStream, MediaInfo, TextStream, VideoStream
 from drapto.core.prediction import start_point
+from drapto.core.reach import first_scouts
 from drapto.core.scenes import SceneScan
 from drapto.core.search import SearchSettings
 from drapto.core.units import ChunkUnit, EncodeSettings
@@ -304,7 +305,13 @@ def plan_standard(
 
 
 def search_settings(config: Config, target: float) -> SearchSettings:
-    return SearchSettings(target=target, crf_min=config.crf_min, crf_max=config.crf_max, max_tries=config.max_tries)
+    return SearchSettings(
+        target=target,
+        crf_min=config.crf_min,
+        crf_max=config.crf_max,
+        max_tries=config.max_tries,
+        film_model=config.film_model,
+    )
 
 
 def plan_chunked(
@@ -350,7 +357,7 @@ def plan_chunked(
         chunk_features(scan.frame_bytes, scan.scores, chunk.start, chunk.end, video.width * video.height)
         for chunk in chunks
     ]
-    scouts = set(choose_scouts(features))
+    scouts = set(choose_scouts(features) if config.film_model else first_scouts(len(chunks)))
     units = []
     for chunk, chunk_feats in zip(chunks, features, strict=True):
         crf, predicted = start_point(search, width, height)

@@ -15,6 +15,14 @@ import msgspec
 from drapto.core.search import KNEE_MARGIN, SearchSettings, snap
 from drapto.core.units import ChunkResult, ChunkUnit
 
+SCOUTS = 3  # without the film model: the first chunks, whose results decide whether the rest settle
+
+
+def first_scouts(count: int) -> tuple[int, ...]:
+    """The chunks the others wait for when the film model is off: the first `SCOUTS` in plan order, or
+    every chunk (nobody waits) when there are no more than that."""
+    return tuple(range(count)) if count <= SCOUTS else tuple(range(SCOUTS))
+
 
 def below_band(result: ChunkResult, search: SearchSettings) -> bool:
     return result.vmaf < search.target - search.below

@@ -1,9 +1,10 @@
 """What a chunk takes from the film's scouts. Pure.
 
-The plan marks a fifth of the chunks as scouts (`filmmodel.choose_scouts`: they span the film's
-difficulty); they search from the global prior and every other chunk waits for their results (the graph
-makes them a dependency). A waiting chunk then starts from them: settled at their knee CRF when most of
-them found the target out of reach from below (`reach.settled`), else where the film model places it
+The plan marks the scouts: the first three chunks (`reach.first_scouts`), or with the experimental film
+model a fifth of the chunks spanning the film's difficulty (`filmmodel.choose_scouts`). They search from
+the global prior and every other chunk waits for their results (the graph makes them a dependency). A
+waiting chunk then starts from them: settled at their knee CRF when most of them found the target out of
+reach from below (`reach.settled`), else, with the film model, where it places the chunk
 (`filmmodel.predict`), with no window probe where the model is sure. It uses nothing but the scouts'
 results, so a resumed run chooses what an uninterrupted one does.
 """
@@ -50,7 +51,7 @@ def start(unit: ChunkUnit, scouted: Sequence[tuple[ChunkUnit, ChunkResult]]) -> 
     if unit.scout:
         return unit
     settled = reach.settled(unit, [result for _, result in scouted])
-    if settled is not unit or unit.features is None:
+    if settled is not unit or unit.features is None or not unit.search.film_model:
         return settled
     prediction = predict(unit.features, points(scouted), unit.search)
     if prediction is None:

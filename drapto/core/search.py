@@ -42,6 +42,7 @@ class SearchSettings(msgspec.Struct, frozen=True, kw_only=True):
     crf_max: float = 55.0
     step: float = 0.25
     max_tries: int = 4
+    film_model: bool = False  # chunks that wait for the scouts start where the film model places them
     settle_below: bool = False  # earlier chunks found the band out of reach from below: a try under it ends the search
 
     @property
