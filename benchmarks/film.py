@@ -12,8 +12,8 @@ on between its shots. It is generated with lavfi from fixed seeds (the same clip
 a Blu-ray-like rate (about 25 Mb/s, 1 s GOPs).
 
 Prints what `chunked.py` prints, plus the search's tries and probes per chunk in the first, middle and
-last third of the film, and the share of worker-seconds that sat idle in the chunk phase (from the NDJSON
-events: chunk_started to chunk_finished per chunk, against the workers × the phase's wall time).
+last third of the film, and the share of worker-seconds that sat idle in the chunk phase (each chunk busy for its unit's run
+time up to its chunk_finished event, against the workers × the phase's wall time).
 """
 
 from __future__ import annotations
@@ -116,22 +116,25 @@ def thirds(run: Run, frames: int) -> None:
 
 
 def idle_share(run: Run) -> None:
-    """The share of worker-seconds idle between the first chunk's start and the last chunk's end: the
-    workers are as many as ever ran at once; each chunk is busy from its chunk_started to its chunk_finished
-    (as this process read them)."""
-    started = {e["index"]: t for t, e in run.events if e["event"] == "chunk_started"}
+    """The share of worker-seconds idle in the chunk phase. A chunk is busy for its unit's own run time
+    (its result's `seconds`), ending when its chunk_finished event was read: chunk_started comes before
+    the unit gets an executor slot (doit runs one thread more than the workers), so it overstates the
+    work. The workers are as many as ever ran at once; the phase runs from the first start to the last end."""
     finished = {e["index"]: t for t, e in run.events if e["event"] == "chunk_finished"}
-    if not started or set(started) != set(finished):
+    spans = [(finished[r.index] - r.seconds, finished[r.index]) for r in run.chunks if r.index in finished]
+    if len(spans) != len(run.chunks):
         print("idle share: no complete chunk events")
         return
-    edges = sorted([(t, 1) for t in started.values()] + [(t, -1) for t in finished.values()])
+    # starts counted 0.5 s late: an event is read a little after its unit ends, so back-to-back units touch
+    edges = sorted([(a + 0.5, 1) for a, _b in spans] + [(b, -1) for _a, b in spans])
     running = workers = 0
     for _t, step in edges:
         running += step
         workers = max(workers, running)
-    phase = max(finished.values()) - min(started.values())
-    busy = sum(finished[i] - started[i] for i in started)
-    tail = max(finished.values()) - sorted(finished.values())[-2] if len(finished) > 1 else 0.0
+    ends = sorted(b for _a, b in spans)
+    phase = ends[-1] - min(a for a, _b in spans)
+    busy = sum(b - a for a, b in spans)
+    tail = ends[-1] - ends[-2] if len(ends) > 1 else 0.0
     print(
         f"chunk phase: {phase:.1f} s wall, {workers} workers; busy {busy:.1f} worker-s, idle "
         f"{1 - busy / (workers * phase):.1%} of the worker-seconds; the last chunk ran alone for its last {tail:.1f} s"
