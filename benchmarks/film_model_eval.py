@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from drapto.core.filmmodel import Features, Point, choose_scouts, measured_point, predict
+from drapto.core.framecrc import parse_framecrc
 from drapto.core.prediction import PRIOR_CRF_AT_93
 from drapto.core.search import SearchSettings, Trial
 from drapto.graph.ffmpeg import resolve_ffmpeg
@@ -46,11 +47,8 @@ def per_frame(source: Path, folder: Path) -> tuple[list[float], list[float], lis
             si.append(float(value))
         elif key == "lavfi.siti.ti":
             ti.append(float(value))
-    packets = sorted(
-        (int(f[2]), int(f[4]))
-        for f in (line.split(",") for line in (folder / "proxy.txt").read_text().splitlines() if line.startswith("0,"))
-    )
-    return si, ti, [size * 8 for _, size in packets]
+    listing = parse_framecrc((folder / "proxy.txt").read_text())
+    return si, ti, [p.size * 8 for p in sorted(listing.packets, key=lambda p: p.pts or 0)]
 
 
 def main() -> int:

@@ -12,6 +12,8 @@ import bisect
 
 import msgspec
 
+from drapto.core.framecrc import parse_framecrc
+
 # Where the scan writes its raw printouts (relative names: ffmpeg runs in the scan's folder, so no path
 # ever has to be escaped inside a filtergraph).
 FRAMES_LOG = "frames.txt"
@@ -54,20 +56,10 @@ def packet_sizes(packets_text: str, times: tuple[float, ...]) -> tuple[int, ...]
     then `0, dts, pts, duration, size, crc` per packet): packets sorted by timestamp pair with the frames
     in order; with a different count, each frame takes the packet nearest its time. Empty when the
     listing has no packets."""
-    numerator, denominator = 1, 1000
-    packets: list[tuple[float, int]] = []
-    for line in packets_text.splitlines():
-        if line.startswith("#tb 0:"):
-            numerator, denominator = (int(part) for part in line.split(":", 1)[1].strip().split("/"))
-        elif line.startswith("0,"):
-            fields = [field.strip() for field in line.split(",")]
-            try:
-                packets.append((int(fields[2]) * numerator / denominator, int(fields[4])))
-            except (ValueError, IndexError):
-                continue
+    listing = parse_framecrc(packets_text)
+    packets = sorted((listing.seconds(p.pts), p.size) for p in listing.packets if p.pts is not None)
     if not packets:
         return ()
-    packets.sort()
     if len(packets) == len(times):
         return tuple(size for _, size in packets)
     starts = [time for time, _ in packets]

@@ -18,7 +18,7 @@ import msgspec
 from drapto.core import reach
 from drapto.core.filmmodel import Point, measured_point, predict
 from drapto.core.search import Trial
-from drapto.core.units import ChunkResult, ChunkUnit
+from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
 
 
 def scouts(units: Sequence[ChunkUnit]) -> tuple[ChunkUnit, ...]:
@@ -29,8 +29,8 @@ def scouts(units: Sequence[ChunkUnit]) -> tuple[ChunkUnit, ...]:
     return tuple(u for u in units if u.scout)
 
 
-def _trials(records: Sequence[object]) -> list[Trial]:
-    return [Trial(crf=r.crf, vmaf=r.vmaf) for r in records]  # type: ignore[attr-defined]
+def _trials(records: Sequence[TryRecord]) -> list[Trial]:
+    return [Trial(crf=r.crf, vmaf=r.vmaf) for r in records]
 
 
 def points(scouted: Sequence[tuple[ChunkUnit, ChunkResult]]) -> list[tuple[int, Point]]:

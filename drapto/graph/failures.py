@@ -61,13 +61,13 @@ def explain(job: Job, label: str, exc: BaseException) -> DraptoError:
             f"The source disappeared during {label}: {job.source}; what was finished is kept: put it back and "
             "run the same command again"
         )
-    workdir = Path(work_paths(Path(job.output)).workdir)
+    # the folder a failed write was in: the file an OSError names, else (a failed command) the work folder
+    written = exc.filename if isinstance(exc, OSError) and exc.filename else None
+    folder = Path(written).parent if written else Path(work_paths(Path(job.output)).workdir)
     if is_disk_full(exc):
-        folder = Path(exc.filename).parent if isinstance(exc, OSError) and exc.filename else workdir
         return disk_full_error(folder, label)
     detail = str(getattr(exc, "detail", ""))
     if (isinstance(exc, OSError) and exc.errno in _NOT_WRITABLE) or "Read-only file system" in detail:
-        folder = Path(exc.filename).parent if isinstance(exc, OSError) and exc.filename else workdir
         reason = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else "Read-only file system"
         return NotWritableError(
             f"Cannot write to {folder} during {label} ({reason}); make it writable and run the same command again"

@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 
 from drapto.core import commands
+from drapto.core.framecrc import parse_framecrc
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
 from drapto.core.plan import Expectations, source_expectations
@@ -95,25 +96,14 @@ class PacketRead(msgspec.Struct, frozen=True):
 def parse_packets(listing: str, errors: str = "", returncode: int = 0) -> PacketRead:
     """framecrc's listing (`#tb 0: 1/1000`, then `0, dts, pts, duration, size, crc` per packet) and
     ffmpeg's error-level stderr, as a PacketRead. Pure."""
-    numerator, denominator = 1, 1000
-    frames, end = 0, None
-    for line in listing.splitlines():
-        if line.startswith("#tb 0:"):
-            numerator, denominator = (int(part) for part in line.split(":", 1)[1].strip().split("/"))
-        elif line.startswith("0,"):
-            fields = line.split(",")
-            frames += 1
-            try:
-                stop = int(fields[2]) + int(fields[3])
-            except ValueError:  # a packet with no timestamp (NOPTS)
-                continue
-            end = stop if end is None else max(end, stop)
+    packets = parse_framecrc(listing)
+    end = max((p.pts + p.duration for p in packets.packets if p.pts is not None), default=None)
     complaints = [_LOG_PREFIX.sub("", line).strip() for line in errors.splitlines() if line.strip()]
     if returncode != 0 and not complaints:
         complaints.append(f"ffmpeg stopped reading it with exit code {returncode}")
     return PacketRead(
-        frames=frames,
-        video_end=None if end is None else end * numerator / denominator,
+        frames=len(packets.packets),
+        video_end=None if end is None else packets.seconds(end),
         errors=tuple(complaints),
     )
 

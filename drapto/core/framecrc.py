@@ -1,0 +1,42 @@
+"""Reading ffmpeg's `framecrc` listing: one line per packet of a stream copy, which is how drapto reads a
+file's packets without decoding them (validation, the scene scan's packet sizes). Pure."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Packet(msgspec.Struct, frozen=True):
+    pts: int | None  # in the listing's time base; None for a packet with no timestamp
+    duration: int
+    size: int
+
+
+class Listing(msgspec.Struct, frozen=True):
+    time_base: tuple[int, int]  # numerator, denominator
+    packets: tuple[Packet, ...]
+
+    def seconds(self, ticks: int) -> float:
+        return ticks * self.time_base[0] / self.time_base[1]
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def parse_framecrc(listing: str, stream: int = 0) -> Listing:
+    """`#tb N: num/den`, then `N, dts, pts, duration, size, crc` per packet of stream N."""
+    time_base = (1, 1000)
+    packets = []
+    for line in listing.splitlines():
+        if line.startswith(f"#tb {stream}:"):
+            numerator, denominator = line.split(":", 1)[1].strip().split("/")
+            time_base = (int(numerator), int(denominator))
+        elif line.startswith(f"{stream},"):
+            fields = line.split(",")
+            if len(fields) >= 5:
+                packets.append(Packet(pts=_int(fields[2]), duration=_int(fields[3]) or 0, size=_int(fields[4]) or 0))
+    return Listing(time_base=time_base, packets=tuple(packets))
