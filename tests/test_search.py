@@ -211,7 +211,7 @@ def test_a_flat_curve_just_above_the_band_jumps_instead_of_crawling():
     # all-black HDR footage: 97.43 at every CRF, target 95 (band 94-97)
     hdr = SearchSettings(target=95.0, crf_min=10.0, crf_max=55.0, max_tries=4)
     trials, kept = simulate(lambda crf: 97.43, hdr, 34.75)
-    assert [t.crf for t in trials] == [34.75, 38.0, 50.75, 55.0] and kept.crf == 55.0
+    assert [t.crf for t in trials] == [34.75, 37.25, 50.0, 55.0] and kept.crf == 55.0
 
 
 def test_predict_vmaf_interpolates_between_and_extrapolates_beyond():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from drapto.core.search import SearchSettings, snap
+from drapto.core.search import PRIOR_SLOPE, SearchSettings, snap
 
 # The CRF that put the median chunk of benchmarks/chunked.py at the aim (93.5 on ab-av1's scale, 720p
 # upscaled): clean synthetic and animated scenes sit near 38–44, fine detail and grain near 26–42.
 PRIOR_CRF_AT_93 = 38.0
-PRIOR_SLOPE = 0.6
 
 
 def start_point(search: SearchSettings, width: int, height: int) -> tuple[float, float]:
