@@ -9,11 +9,12 @@ Prints, for the same clip and preset:
 - CPU time of both, and the work by kind (kept tries, other tries, probes): the kept tries alone are the
   floor of any search that measures every chunk it keeps;
 - each chunk's VMAF on all its frames (from one every-frame scoring of the whole output; the search
-  scores frame pairs every 10 frames) against the target band;
+  scores the middles of frame triples every 15 frames) against the target band;
 - whole-file VMAF (all frames) and size of the chunked output against the plain encode;
 - size against the fixed CRF whose worst chunk just reaches target − 1 (estimated from each chunk's tries,
-  then encoded and checked).
-The goal (issue 8): ≤ 1.3× the plain encode, every chunk within target −1/+2.
+  then encoded and checked);
+- the share of worker-seconds idle in the chunk phase and how long the last chunk ran alone (as film.py).
+The goal (issue 18): ≤ 1.6× the plain encode, every reachable chunk within target −1/+2.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import S, compare, workspace  # this folder is the script's: on sys.path
+from common import S, compare, idle_share, workspace  # this folder is the script's: on sys.path
 
 from drapto.graph.ffmpeg import resolve_ffmpeg
 
@@ -71,7 +72,8 @@ def main() -> int:
             f"generating {sum(s[2] for s in SCENES)} s of 720p ({', '.join(s[0] for s in SCENES)}) ...", file=sys.stderr
         )
         make_clip(ffmpeg, source)
-    compare(ffmpeg, source, folder, args.preset)
+    run = compare(ffmpeg, source, folder, args.preset)
+    idle_share(run)
     if args.keep is None:
         subprocess.run(["rm", "-rf", str(folder)], check=True)
     return 0

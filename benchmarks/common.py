@@ -226,3 +226,29 @@ def compare(ffmpeg: str, source: Path, folder: Path, preset: int) -> Run:
         flush=True,
     )
     return run
+
+
+def idle_share(run: Run) -> None:
+    """The share of worker-seconds idle in the chunk phase. A chunk is busy for its unit's own run time
+    (its result's `seconds`), ending when its chunk_finished event was read: chunk_started comes before
+    the unit gets an executor slot (doit runs one thread more than the workers), so it overstates the
+    work. The workers are as many as ever ran at once; the phase runs from the first start to the last end."""
+    finished = {e["index"]: t for t, e in run.events if e["event"] == "chunk_finished"}
+    spans = [(finished[r.index] - r.seconds, finished[r.index]) for r in run.chunks if r.index in finished]
+    if len(spans) != len(run.chunks):
+        print("idle share: no complete chunk events")
+        return
+    # starts counted 0.5 s late: an event is read a little after its unit ends, so back-to-back units touch
+    edges = sorted([(a + 0.5, 1) for a, _b in spans] + [(b, -1) for _a, b in spans])
+    running = workers = 0
+    for _t, step in edges:
+        running += step
+        workers = max(workers, running)
+    ends = sorted(b for _a, b in spans)
+    phase = ends[-1] - min(a for a, _b in spans)
+    busy = sum(b - a for a, b in spans)
+    tail = ends[-1] - ends[-2] if len(ends) > 1 else 0.0
+    print(
+        f"chunk phase: {phase:.1f} s wall, {workers} workers; busy {busy:.1f} worker-s, idle "
+        f"{1 - busy / (workers * phase):.1%} of the worker-seconds; the last chunk ran alone for its last {tail:.1f} s"
+    )
