@@ -72,7 +72,7 @@ def main() -> int:
             f"generating {sum(s[2] for s in SCENES)} s of 720p ({', '.join(s[0] for s in SCENES)}) ...", file=sys.stderr
         )
         make_clip(ffmpeg, source)
-    run = compare(ffmpeg, source, folder, args.preset)
+    run = compare(ffmpeg, source, folder, args.preset, goal=1.6)
     idle_share(run)
     if args.keep is None:
         subprocess.run(["rm", "-rf", str(folder)], check=True)

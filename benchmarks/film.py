@@ -137,7 +137,7 @@ def main() -> int:
     print(f"film: {len(shots)} shots of {min(s[2] for s in shots):g}-{max(s[2] for s in shots):g} s from "
           f"{len(LOCATIONS)} locations ({', '.join(LOCATIONS)}), H.264 {bitrate:.1f} Mb/s; order: "
           + " ".join(s[0] for s in shots))  # fmt: skip
-    run = compare(ffmpeg, source, folder, args.preset)
+    run = compare(ffmpeg, source, folder, args.preset, goal=1.3)
     thirds(run, run.results.frames)
     idle_share(run)
     if args.keep is None:
