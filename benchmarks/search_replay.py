@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ import msgspec
 import drapto.core.search as search
 from drapto.core.config import Config
 from drapto.core.search import SearchSettings, Trial
+from drapto.core.units import TryRecord
 from drapto.graph.chunkwork import run_probe, run_try
 from drapto.graph.ffmpeg import resolve_ffmpeg
 from drapto.graph.planning import plan_job
@@ -60,23 +60,21 @@ def curves(work: Path) -> list[tuple[Curve, Curve]]:
         probe: Curve = {}
         for path in folder.glob("*.json"):
             if not path.name.endswith(".vmaf.json"):
-                record = json.loads(path.read_text())
-                (probe if path.name.startswith("probe") else full)[record["crf"]] = (record["vmaf"], record["seconds"])
+                record = msgspec.json.decode(path.read_bytes(), type=TryRecord)
+                (probe if path.name.startswith("probe") else full)[record.crf] = (record.vmaf, record.seconds)
         chunks.append((full, probe))
     return chunks
 
 
 def read(curve: Curve, crf: float) -> float:
-    """The curve's VMAF at `crf`: straight between the measured points, along the end segment beyond them."""
-    xs = sorted(curve)
-    if len(xs) == 1:
-        return curve[xs[0]][0]
-    if crf in curve:
-        return curve[crf][0]
-    lower = [x for x in xs if x < crf]
-    upper = [x for x in xs if x > crf]
-    a, b = (xs[0], xs[1]) if not lower else (xs[-2], xs[-1]) if not upper else (lower[-1], upper[0])
-    return curve[a][0] + (curve[b][0] - curve[a][0]) * (crf - a) / (b - a)
+    """The curve's VMAF at `crf`: straight between the measured points (search.predict_vmaf), along the end
+    segment beyond them."""
+    points = [Trial(crf=c, vmaf=v) for c, (v, _s) in sorted(curve.items())]
+    end = points[:2] if crf < points[0].crf else points[-2:]
+    slope = (end[0].vmaf - end[1].vmaf) / (end[1].crf - end[0].crf) if len(end) == 2 else 0.0
+    vmaf = search.predict_vmaf(points, crf, slope)
+    assert vmaf is not None
+    return vmaf
 
 
 def replay(full: Curve, probe: Curve, settings: SearchSettings, start: float) -> tuple[int, int, float, float, bool]:
