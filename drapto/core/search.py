@@ -15,9 +15,10 @@ import msgspec
 # flat) to 1.3–1.8 (grain's cliff); a wrong prior costs most on the steep chunks, whose band is only 2–3 CRF
 # wide, while a flat chunk's band is 7–10 CRF wide and forgives a short step. So the prior sits at the
 # middle of that range (the relative error |true/prior − 1| is then smallest at both ends), not at the
-# typical clean slope: on benchmarks/film.py's 24 chunks, replayed offline on their measured curves, 0.75
-# took 32 full encodes where 0.6 took 36 (search work 1.56× the kept encodes instead of 1.97×), every
-# chunk in band; 0.7–0.8 did the same, 0.6 and 1.0 worse. Near 100 VMAF saturates and barely moves with CRF.
+# typical clean slope. Replayed offline on measured curves (benchmarks/search_replay.py), averaged over
+# start CRFs 34–40: film.py's work 1.89× the kept encodes against 1.95× at 0.6, chunked.py's 1.77× against
+# 1.82× (about 3 %; from CRF 38 alone the film read 1.56× against 1.97×, a lucky lump), every chunk in band;
+# 0.9 and 1.0 were no better. Near 100 VMAF saturates and barely moves with CRF.
 PRIOR_SLOPE = 0.75
 SATURATED_VMAF = 98.0
 SATURATED_SLOPE = 0.15
