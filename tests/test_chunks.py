@@ -21,6 +21,11 @@ def scan_of(scores: list[float], rate: float = 25.0) -> SceneScan:
     return SceneScan(frames=len(scores), duration=len(scores) / rate, times=times, scores=tuple(scores), keyframes=(0,))
 
 
+# scdet prints its scores with three decimals (scenes.json holds e.g. 26.893), so the cuts' scores are drawn
+# at that precision: two drawn 1e-14 apart (99.99999999999999 and 100.0) are a tie no sum of floats can order.
+cut_scores = st.integers(10_000, 100_000).map(lambda n: n / 1000)
+
+
 @st.composite
 def scans(draw):
     frames = draw(st.integers(1, 3000))
@@ -28,7 +33,7 @@ def scans(draw):
     scores = [draw(st.floats(0, 9.9)) if frames < 50 else 0.5 for _ in range(frames)]
     for cut in cuts:
         if cut < frames:
-            scores[cut] = draw(st.floats(10, 100))
+            scores[cut] = draw(cut_scores)
     return scan_of(scores)
 
 
