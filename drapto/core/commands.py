@@ -48,7 +48,7 @@ def video_encode_argv(
     return [
         ffmpeg, *_RUN_FLAGS,
         "-i", source,
-        "-map", "0:v:0",
+        "-map", "0:V:0",
         *(["-vf", f"crop={crop}"] if crop else []),
         "-c:v", "libsvtav1",
         "-pix_fmt", "yuv420p10le",
@@ -117,7 +117,7 @@ def mux_argv(
     argv = [ffmpeg, *_RUN_FLAGS, "-i", video]
     for path in audio:
         argv += ["-i", path]
-    argv += ["-i", source, "-map", "0:v:0"]
+    argv += ["-i", source, "-map", "0:V:0"]
     for i in range(len(audio)):
         argv += ["-map", f"{1 + i}:a:0"]
     for i in range(len(subtitle_codecs)):
@@ -145,7 +145,7 @@ def cropdetect_argv(ffmpeg: str, source: str, *, start: float, frames: int, limi
         ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
         "-threads", "1", "-noaccurate_seek", "-ss", f"{start:.2f}",
         "-i", source,
-        "-map", "0:v:0",
+        "-map", "0:V:0",
         "-frames:v", str(frames),
         "-vf", f"cropdetect=limit={limit}:round=2:reset=1:skip=0",
         "-an", "-sn", "-dn",
@@ -201,7 +201,7 @@ def scene_scan_argv(
     crop_filter = f"crop={crop}," if crop else ""
     scale = f"scale={scan_width}:-2:flags=area," if scan_width else ""
     graph = (
-        f"[0:v]{crop_filter}{scale}scdet=threshold=100,metadata=mode=print:file={frames_log},"
+        f"[0:V:0]{crop_filter}{scale}scdet=threshold=100,metadata=mode=print:file={frames_log},"
         rf"select='eq(key\,1)',metadata=mode=print:file={keyframes_log}[scan]"
     )
     return [
@@ -210,7 +210,7 @@ def scene_scan_argv(
         "-filter_complex", graph,
         "-map", "[scan]", "-an", "-sn", "-dn",
         "-f", "null", "-",
-        "-map", "0:v:0", "-c", "copy", "-f", "framecrc", packets_log,
+        "-map", "0:V:0", "-c", "copy", "-f", "framecrc", packets_log,
     ]  # fmt: skip
 
 
@@ -243,7 +243,7 @@ def chunk_encode_argv(
     return [
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
-        "-filter_complex", f"[0:v]trim=end_frame={frames},{crop_filter}format=yuv420p10le,split[enc][ref]",
+        "-filter_complex", f"[0:V:0]trim=end_frame={frames},{crop_filter}format=yuv420p10le,split[enc][ref]",
         "-map", "[enc]",
         "-c:v", "libsvtav1",
         "-preset", str(preset),
@@ -268,7 +268,7 @@ def chunk_copy_argv(ffmpeg: str, source: str, target: str, *, seek: float, durat
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         *(["-ss", f"{seek:.6f}"] if seek > 0 else []), *(["-t", f"{duration:.6f}"] if duration is not None else []),
         "-i", source,
-        "-map", "0:v:0", "-c", "copy", "-copyts", "-copypriorss", "1",
+        "-map", "0:V:0", "-c", "copy", "-copyts", "-copypriorss", "1",
         "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
         "-f", "matroska", target,
     ]  # fmt: skip
@@ -286,7 +286,7 @@ def concat_argv(ffmpeg: str, concat_list: str, target: str) -> list[str]:
     return [
         ffmpeg, *_RUN_FLAGS,
         "-f", "concat", "-safe", "0", "-i", concat_list,
-        "-map", "0:v:0", "-c", "copy",
+        "-map", "0:V:0", "-c", "copy",
         "-map_metadata", "-1", "-map_chapters", "-1",
         "-f", "matroska", target,
     ]  # fmt: skip
@@ -298,7 +298,7 @@ def packet_read_argv(ffmpeg: str, path: str) -> list[str]:
     file, so a cut or corrupt file shows as errors on stderr or as video that ends early."""
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
-        "-i", path, "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-",
+        "-i", path, "-map", "0:V:0", "-c", "copy", "-f", "framecrc", "-",
     ]  # fmt: skip
 
 
@@ -346,7 +346,7 @@ def chunk_cut_argv(
     return [
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
-        "-map", "0:v:0",
+        "-map", "0:V:0",
         "-vf", f"trim=end_frame={frames}{crop_filter}",
         "-c:v", "ffv1", "-level", "3", "-g", "1",
         "-pix_fmt", "yuv420p10le",
@@ -413,8 +413,8 @@ def chunk_score_argv(
         "-i", encoded,
         *_chunk_window(seek, stop), "-i", source,
         "-filter_complex",
-        f"[0:v]{scoring_filter}[dis];"
-        f"[1:v]trim=end_frame={frames},{crop_filter}format=yuv420p10le,{scoring_filter}[ref];"
+        f"[0:V:0]{scoring_filter}[dis];"
+        f"[1:V:0]trim=end_frame={frames},{crop_filter}format=yuv420p10le,{scoring_filter}[ref];"
         f"[dis][ref]{libvmaf}[vmaf]",
         "-map", "[vmaf]", "-f", "null", "-",
     ]  # fmt: skip
@@ -433,7 +433,7 @@ def file_score_argv(
         "-i", encoded,
         "-i", source,
         "-filter_complex",
-        f"[0:v:0]{scoring_filter}[dis];"
+        f"[0:V:0]{scoring_filter}[dis];"
         f"[1:v:0]{crop_filter}format=yuv420p10le,{scoring_filter}[ref];"
         f"[dis][ref]{libvmaf}[vmaf]",
         "-map", "[vmaf]", "-f", "null", "-",

@@ -11,6 +11,8 @@ from typing import Any
 
 import msgspec
 
+from drapto.core.listing import Listing
+
 
 class VideoStream(msgspec.Struct, frozen=True, kw_only=True):
     index: int  # position among the video streams (ffmpeg's `0:v:N`)
@@ -73,6 +75,7 @@ class MediaInfo(msgspec.Struct, frozen=True, kw_only=True):
     text: tuple[TextStream, ...] = ()
     chapters: tuple[Chapter, ...] = ()
     attachments: tuple[str, ...] = ()
+    listing: Listing | None = None  # what ffmpeg itself sees (drapto.core.listing); None if not read
 
 
 def _str(track: dict[str, Any], *keys: str) -> str | None:

@@ -87,7 +87,7 @@ def _checked_plan(source: Path, output: Path, config: Config, ffmpeg: str) -> tu
 
     check_not_source(source, output)
     job = make_job(source, output, config, ffmpeg)
-    media = require_video(probe(source))
+    media = require_video(probe(source, ffmpeg))
     plan = build_plan(media, job)
     check_capabilities(ffmpeg, required_capabilities(plan, config.crop, chunked=job_mode(media, job) == "chunked"))
     if job_mode(media, job) == "chunked" and config.search_engine == "ab-av1":

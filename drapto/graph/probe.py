@@ -1,13 +1,18 @@
-"""Read a file with MediaInfo (the library shipped inside pymediainfo's wheel) into a MediaInfo Struct."""
+"""Read a file with MediaInfo (the library shipped inside pymediainfo's wheel) into a MediaInfo Struct, with
+ffmpeg's own stream listing beside it (drapto.core.listing) when an ffmpeg is given."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 from pymediainfo import MediaInfo as _LibMediaInfo
 
+from drapto.core import commands
+from drapto.core.listing import Listing, parse_listing
 from drapto.core.media import MediaInfo, parse_mediainfo_json
 from drapto.errors import InputError
+from drapto.graph.runner import run_capture
 
 
 def read_mediainfo_json(path: Path) -> str:
@@ -22,9 +27,19 @@ def read_mediainfo_json(path: Path) -> str:
         raise InputError(f"Cannot read {path} as media: {exc}") from exc
 
 
-def probe(path: Path) -> MediaInfo:
-    """Probe any file; the caller decides whether what it found is usable."""
-    return parse_mediainfo_json(read_mediainfo_json(path), str(path))
+def read_listing(ffmpeg: str, path: Path) -> Listing:
+    """ffmpeg's stream listing of `path` (`ffmpeg -i`, which exits 1 for want of an output)."""
+    done = run_capture(commands.stream_summary_argv(ffmpeg, str(path)), check=False)
+    return parse_listing(done.stderr.decode(errors="replace"))
+
+
+def probe(path: Path, ffmpeg: str | None = None) -> MediaInfo:
+    """Probe any file; the caller decides whether what it found is usable. With `ffmpeg`, the result also
+    holds what ffmpeg sees in it (`listing`)."""
+    media = parse_mediainfo_json(read_mediainfo_json(path), str(path))
+    if ffmpeg is None:
+        return media
+    return msgspec.structs.replace(media, listing=read_listing(ffmpeg, path))
 
 
 def require_video(media: MediaInfo) -> MediaInfo:

@@ -114,7 +114,7 @@ def write_probe(job: Job, emit: Emit) -> None:
     emit(events.StepStarted(file=job.source, step="probe"))
     started = time.monotonic()
     target = Path(work_paths(Path(job.output)).probe)
-    media = probe(Path(job.source))
+    media = probe(Path(job.source), job.ffmpeg)
     write_atomic(target, msgspec.json.format(msgspec.json.encode(media)))
     emit(events.StepFinished(file=job.source, step="probe", elapsed=time.monotonic() - started))
 

@@ -162,7 +162,7 @@ def existing_expectations(source: MediaInfo, output: MediaInfo) -> Expectations:
 def existing_output_problems(ffmpeg: str, source: MediaInfo, path: Path) -> list[str]:
     """Why an existing output is not a finished encode of `source`; empty when it is one."""
     try:
-        media = probe(path)
+        media = probe(path, ffmpeg)
     except DraptoError as error:
         return [error.message]
     return _problems(ffmpeg, path, media, existing_expectations(source, media))
@@ -188,7 +188,7 @@ def damaged_source(decoded: float | None, declared: float | None, tolerance: flo
 
 
 def validate_output(ffmpeg: str, path: Path, expect: Expectations) -> None:
-    media = probe(path)
+    media = probe(path, ffmpeg)
     damaged = damaged_source(media.duration, expect.duration, expect.duration_tolerance)
     if damaged:  # every frame that decoded was encoded, so a short output means a short source
         raise SourceDamagedError(damaged)

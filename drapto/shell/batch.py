@@ -30,7 +30,7 @@ def _existing_output(source: Path, output: Path, ffmpeg: str, emit: Any, *, forc
     one validates."""
     if force:
         return False
-    problems = existing_output_problems(ffmpeg, require_video(probe(source)), output)
+    problems = existing_output_problems(ffmpeg, require_video(probe(source, ffmpeg)), output)
     if problems:
         raise ValidationError(
             f"{output} exists but is not a valid encode of this source ({'; '.join(problems)}); "

@@ -44,7 +44,7 @@ def analyze(
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
     check_capabilities(ffmpeg, {"filters": {"cropdetect"}} if config.crop == "auto" else {})
     for source in discover(input.absolute()):
-        media = require_video(probe(source))
+        media = require_video(probe(source, ffmpeg))
         report = analyse(media, analyse_crop(ffmpeg, media, config.crop), config)
         if json:
             print(msgspec.json.encode(report).decode(), flush=True)
