@@ -201,9 +201,15 @@ def compare(ffmpeg: str, source: Path, folder: Path, preset: int, goal: float) -
         within += ok
         print(
             f"{r.index:<6} {r.start:>5}-{r.end - 1:<6} {r.crf:6.2f}  {len(r.probes):>6}  {len(r.tries):>5}  "
-            f"{r.vmaf:11.2f}  {full:15.2f}  {'yes' if ok else 'NO'}"
+            f"{r.vmaf:11.2f}  {full:15.2f}  {'yes' if ok else 'NO'}{'  capped' if r.capped else ''}"
         )
     print(f"chunks within target -1/+2 on all frames: {within} of {len(chunks)}")
+    broke = [r.index for r in chunks if r.ceiling is not None and any(t.bytes > r.ceiling for t in r.tries)]
+    capped = [r.index for r in chunks if r.capped]
+    print(
+        f"size ceiling: {len(capped)} chunks capped {capped}; {len(broke)} with a try over the ceiling {broke} "
+        "(none: the ceiling did not bind, the search ran as without it)"
+    )
 
     chunked_vmaf = mean(chunked_frames)
     plain_vmaf = mean(frame_vmaf(ffmpeg, source, plain, scratch))

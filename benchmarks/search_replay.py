@@ -28,6 +28,7 @@ import msgspec
 
 import drapto.core.search as search
 from drapto.core.config import Config
+from drapto.core.driver import Driver, Keep, Probe, next_action
 from drapto.core.search import SearchSettings, Trial
 from drapto.core.units import TryRecord
 from drapto.graph.chunkwork import run_probe, run_try
@@ -78,22 +79,19 @@ def read(curve: Curve, crf: float) -> float:
 
 
 def replay(full: Curve, probe: Curve, settings: SearchSettings, start: float) -> tuple[int, int, float, float, bool]:
-    """(full encodes, probes, cost, one full encode's cost, kept in band) of one chunk's search."""
+    """(full encodes, probes, cost, one full encode's cost, kept in band) of one chunk's search, driven
+    by the same pure driver as a real chunk (drapto.core.driver), answered from the measured curves."""
     encode_cost = statistics.mean(s for _v, s in full.values())
     probe_cost = statistics.mean(s for _v, s in probe.values()) if probe else 0.0
     probes: list[Trial] = []
-    crf: float | None = start
-    slope = search.PRIOR_SLOPE
-    if probe and search.MAX_PROBES > 0:
-        while crf is not None:
-            probes.append(Trial(crf=crf, vmaf=read(probe, crf)))
-            crf = search.next_probe(probes, settings, slope)
-        crf, slope = search.aim_from_probes(probes, settings)
     tries: list[Trial] = []
-    while crf is not None:
-        tries.append(Trial(crf=crf, vmaf=read(full, crf)))
-        crf = search.next_crf(tries, settings, slope)
-    kept = search.choose(tries, settings)
+    driver = Driver(settings=settings, start_crf=start, probe=bool(probe) and search.MAX_PROBES > 0)
+    while not isinstance(action := next_action(driver, probes, tries), Keep):
+        if isinstance(action, Probe):
+            probes.append(Trial(crf=action.crf, vmaf=read(probe, action.crf)))
+        else:
+            tries.append(Trial(crf=action.crf, vmaf=read(full, action.crf)))
+    kept = next(t for t in tries if t.crf == action.crf)
     cost = len(tries) * encode_cost + len(probes) * probe_cost
     return len(tries), len(probes), cost, encode_cost, settings.in_band(kept.vmaf)
 

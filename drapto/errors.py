@@ -38,6 +38,12 @@ class SourceDamagedError(DraptoError):
     """The source decodes to clearly less than its container declares: nothing to fix in drapto."""
 
 
+class SourceSkipped(DraptoError):
+    """The source is left as it is on purpose (its video is already AV1): not a failure."""
+
+    exit_code = 0
+
+
 class OutputBusyError(DraptoError):
     """Another drapto run holds the output's lock: nothing was started."""
 

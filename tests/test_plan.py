@@ -9,13 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drapto.core import commands
+from drapto.core.audio import OPUS_LAYOUTS, opus_bitrate_kbps, opus_kbps_for, opus_layout
 from drapto.core.config import Config
 from drapto.core.media import AudioStream, Chapter, MediaInfo, TextStream, VideoStream
 from drapto.core.plan import (
-    OPUS_LAYOUTS,
     crf_for,
-    opus_bitrate_kbps,
-    opus_layout,
     plan_standard,
     required_capabilities,
     resolution_class,
@@ -195,3 +193,13 @@ def _fields(struct) -> dict:
 def test_cropdetect_argv(limit, snapshot):
     argv = commands.cropdetect_argv("ffmpeg", "/films/-odd name.mkv", start=1089.77, frames=10, limit=limit)
     assert argv == snapshot
+
+
+def test_opus_never_spends_more_than_the_source_stream():
+    def stream(channels: int, bit_rate: int | None) -> AudioStream:
+        return AudioStream(index=0, codec="AAC", channels=channels, bit_rate=bit_rate)
+
+    assert opus_kbps_for(stream(2, None)) == 128  # unknown: the table's
+    assert opus_kbps_for(stream(2, 96_000)) == 96  # a web file's 96k stays 96k
+    assert opus_kbps_for(stream(6, 640_000)) == 256  # a Blu-ray's AC-3 gets the table's
+    assert opus_kbps_for(stream(2, 24_000)) == 32  # never under 16k per channel

@@ -138,7 +138,8 @@ def test_report_page_shows_the_attached_chunk_results(chunked, ffmpeg):
     rows = re.findall(r"<tr(?: class='out')?><td>(\d+)</td>.*?</tr>", page)
     assert rows == ["0", "1", "2"]
     for chunk in attached.chunks:
-        assert f"<td>{chunk.crf:g}</td>" in page and f"<td>{chunk.vmaf:.2f}</td>" in page
+        capped = " capped" if chunk.capped else ""
+        assert f"<td>{chunk.crf:g}</td>" in page and f"<td>{chunk.vmaf:.2f}{capped}</td>" in page
 
     # two charts, each valid SVG of a sensible size
     svgs = page_svgs(page)

@@ -74,6 +74,7 @@ def test_noisy_curves_end_in_band_or_say_why(start, slope, crf_at_target, seed):
     assert SETTINGS.in_band(kept.vmaf), trials
 
 
+@settings(deadline=None)  # a loaded CI machine once took longer than hypothesis's 200 ms for one example
 @given(starts, st.floats(95.5, 99.9))
 def test_a_flat_curve_above_the_band_keeps_the_highest_crf(start, level):
     trials, kept = simulate(lambda crf: level, SETTINGS, start)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import msgspec
 
+from drapto.core.audio import opus_kbps_for
 from drapto.core.config import Config
 from drapto.core.crop import CropAnalysis, CropDecision, crop_filter_size, crop_summary
 from drapto.core.hdr import classify
 from drapto.core.media import Chapter, MediaInfo, TextStream
-from drapto.core.plan import Resolution, crf_for, opus_bitrate_kbps, resolution_class, target_vmaf
+from drapto.core.plan import Resolution, crf_for, resolution_class, target_vmaf
 from drapto.core.plantext import clock
 from drapto.core.vmaf import describe_scoring, scoring_for, small_picture_note
 
@@ -111,7 +112,7 @@ def analyse(media: MediaInfo, crop: CropAnalysis, config: Config) -> Analysis:
                 language=a.language,
                 title=a.title,
                 default=a.default,
-                opus_kbps=opus_bitrate_kbps(a.channels),
+                opus_kbps=opus_kbps_for(a),
             )
             for a in media.audio
         ),

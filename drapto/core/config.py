@@ -41,6 +41,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     ffmpeg: str | None = None
     keep: bool = False
     min_saving: float | None = None  # percent: an output that saves less is discarded (None: always kept)
+    reencode_av1: bool = False  # a source whose video is already AV1 is skipped unless this is set
     # chunked mode
     target_vmaf: float | None = None  # None: 93, or 95 for HDR sources
     vmaf_pool: str = "mean"  # mean, harmonic or pN (a low percentile of the frame scores)
@@ -49,6 +50,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     crf_min: float = 10.0
     crf_max: float = 55.0
     max_tries: int = 4  # full encodes per chunk at most
+    # percent of the source's video bytes for the same frames a chunk's kept encode may hold (0: no ceiling)
+    size_ceiling: float = 100.0
     probe_seconds: float = 1.0  # a chunk at least 4× this long first probes a window this long; 0: never
     scene_threshold: float = 8.0  # scdet score (0-100, on the 160 px scan) that counts as a scene cut
     chunk_min_seconds: float = 5.0
@@ -91,6 +94,10 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             raise SettingError(str(exc), "vmaf_scale") from None
         if self.min_saving is not None and not 0 <= self.min_saving < 100:
             raise SettingError(f"min_saving must be a percentage from 0 to 99, got {self.min_saving:g}", "min_saving")
+        if self.size_ceiling < 0:
+            raise SettingError(
+                f"size_ceiling must be a percentage above 0, or 0 for none, got {self.size_ceiling:g}", "size_ceiling"
+            )
         if self.vmaf_every < 1:
             raise SettingError(f"vmaf_every must be at least 1, got {self.vmaf_every}", "vmaf_every")
         if not 1 <= self.crf_min <= self.crf_max <= 63:

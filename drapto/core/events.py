@@ -85,6 +85,7 @@ class ChunkFinished(_Event, tag="chunk_finished", frozen=True):
     tries: int
     elapsed: float
     worker: str = "local"
+    capped: bool = False  # kept under the band: the band's CRF would break the chunk's size ceiling
 
 
 class StepSkipped(_Event, tag="step_skipped", frozen=True):
@@ -110,6 +111,8 @@ class FileFinished(_Event, tag="file_finished", frozen=True):
     video: str = ""  # what was written: "AV1 1280x720 10-bit"
     audio: tuple[str, ...] = ()  # "Opus 5.1 256k", one per stream
     validation: str = ""  # what validation checked and found
+    capped: int = 0  # chunked: chunks kept under the band by the size ceiling
+    capped_vmaf: tuple[float, float] | None = None  # their lowest and highest VMAF
 
 
 class FileSkipped(_Event, tag="file_skipped", frozen=True):

@@ -47,6 +47,7 @@ class AudioStream(msgspec.Struct, frozen=True, kw_only=True):
     default: bool = False
     forced: bool = False
     duration: float | None = None
+    bit_rate: int | None = None  # bits per second, as the source's container or stream declares it
 
 
 class TextStream(msgspec.Struct, frozen=True, kw_only=True):
@@ -189,6 +190,7 @@ def parse_mediainfo_json(document: bytes | str | dict[str, Any], path: str) -> M
                     default=_flag(track, "Default"),
                     forced=_flag(track, "Forced"),
                     duration=_float(track, "Duration"),
+                    bit_rate=_int(track, "BitRate"),
                 )
             )
         elif kind == "Text":

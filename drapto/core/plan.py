@@ -11,6 +11,7 @@ from typing import Literal
 import msgspec
 
 from drapto.core import commands
+from drapto.core.audio import opus_kbps_for, opus_layout
 from drapto.core.chunks import plan_chunks
 from drapto.core.config import Config
 from drapto.core.filmmodel import choose_scouts, chunk_features
@@ -32,10 +33,6 @@ Mode = Literal["standard", "chunked"]
 TARGET_VMAF_SDR = 93.0
 TARGET_VMAF_HDR = 95.0
 
-# libopus (mapping family -1/1) accepts exactly these layouts; any other layout is remapped to the one
-# with the same channel count, so the count is always kept.
-OPUS_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
-OPUS_BITRATES_KBPS = {1: 64, 2: 128, 6: 256, 8: 384}
 # Matroska cannot hold these subtitle formats as they are; they are converted to the codec named.
 MKV_SUBTITLE_CONVERSIONS = {"Timed Text": "srt"}
 
@@ -107,6 +104,7 @@ class EncodePlan(msgspec.Struct, frozen=True, kw_only=True):
     chunks: tuple[ChunkUnit, ...] = ()  # chunked: one work unit per chunk, in source order
     workers: int = 1  # chunked: chunk units run at once
     vmaf_scale: str = "auto"  # chunked: the vmaf_scale setting the chunks' scoring came from
+    audio_kbps: tuple[int, ...] = ()  # each audio stream's Opus bitrate
 
 
 def resolution_class(width: int) -> Resolution:
@@ -120,14 +118,6 @@ def resolution_class(width: int) -> Resolution:
 
 def crf_for(width: int, config: Config) -> int:
     return {"SD": config.crf_sd, "HD": config.crf_hd, "UHD": config.crf_uhd}[resolution_class(width)]
-
-
-def opus_bitrate_kbps(channels: int) -> int:
-    return OPUS_BITRATES_KBPS.get(channels, 48 * channels)
-
-
-def opus_layout(channels: int) -> str | None:
-    return OPUS_LAYOUTS.get(channels)
 
 
 def _disposition(default: bool, forced: bool) -> str:
@@ -203,7 +193,7 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
                         media.path,
                         partial_name(target),
                         index=stream.index,
-                        bitrate_kbps=opus_bitrate_kbps(stream.channels),
+                        bitrate_kbps=opus_kbps_for(stream),
                         layout=opus_layout(stream.channels),
                     )
                 ),
@@ -301,7 +291,16 @@ def plan_standard(
         dynamic=common.colour.dynamic,
         dolby_vision=common.colour.dolby_vision,
         notices=common.notices,
+        audio_kbps=tuple(opus_kbps_for(s) for s in media.audio),
     )
+
+
+def size_ceiling(frame_bytes: tuple[int, ...], start: int, end: int, percent: float) -> int | None:
+    """The most bytes chunk [start, end) may keep: `percent` of the source's packets for those frames
+    (the scan lists them); None when the ceiling is off or the scan holds no packet sizes."""
+    if percent <= 0 or len(frame_bytes) < end:
+        return None
+    return round(sum(frame_bytes[start:end]) * percent / 100)
 
 
 def search_settings(config: Config, target: float) -> SearchSettings:
@@ -361,6 +360,7 @@ def plan_chunked(
     units = []
     for chunk, chunk_feats in zip(chunks, features, strict=True):
         crf, predicted = start_point(search, width, height)
+        ceiling = size_ceiling(scan.frame_bytes, chunk.start, chunk.end, config.size_ceiling)
         units.append(
             ChunkUnit(
                 ffmpeg=ffmpeg,
@@ -377,6 +377,7 @@ def plan_chunked(
                 engine=config.search_engine,
                 features=chunk_feats,
                 scout=chunk.index in scouts,
+                ceiling=ceiling,
             )
         )
     concat = Step(
@@ -402,6 +403,7 @@ def plan_chunked(
         dynamic=common.colour.dynamic,
         dolby_vision=common.colour.dolby_vision,
         notices=common.notices,
+        audio_kbps=tuple(opus_kbps_for(s) for s in media.audio),
         target_vmaf=target,
         chunks=tuple(units),
         workers=workers,

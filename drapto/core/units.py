@@ -42,6 +42,7 @@ class ChunkUnit(msgspec.Struct, frozen=True, kw_only=True):
     features: Features | None = None  # what the scene scan says of the chunk (the film model's input)
     scout: bool = True  # searched from the prior; the others start from the scouts (core.scouting)
     slope: float | None = None  # the VMAF per CRF the search starts from (None: the prior)
+    ceiling: int | None = None  # the most bytes the kept encode may hold (core.driver; None: no ceiling)
 
 
 class TryRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,6 +73,8 @@ class ChunkResult(msgspec.Struct, frozen=True, kw_only=True):
     worker: str = ""
     cut: str | None = None  # why the chunk starts where it does: start, scene or split (None: not recorded)
     scout: bool | None = None  # searched from the prior (True) or started from the scouts (None: not recorded)
+    capped: bool = False  # kept under the band: the band's CRF would have broken the chunk's size ceiling
+    ceiling: int | None = None  # that ceiling in bytes (None: none applied)
 
 
 class ChunkResults(msgspec.Struct, frozen=True, kw_only=True):

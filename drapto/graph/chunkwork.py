@@ -17,7 +17,8 @@ from pathlib import Path
 
 import msgspec
 
-from drapto.core.search import PRIOR_SLOPE, Trial, aim_from_probes, choose, next_crf, next_probe, predict_vmaf
+from drapto.core.driver import Driver, Keep, Probe, next_action
+from drapto.core.search import Trial
 from drapto.core.tries import probe_argv, probe_name, try_argv, try_key, try_name, try_scoring
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
 from drapto.core.vmaf import counted_scores, frame_scores, pool_scores
@@ -113,6 +114,14 @@ def _trial(record: TryRecord) -> Trial:
     return Trial(crf=record.crf, vmaf=record.vmaf, bytes=record.bytes, seconds=record.seconds)
 
 
+def driver_for(unit: ChunkUnit) -> Driver:
+    """Where the unit's search starts: its plan's start CRF, prediction, slope, probe and size ceiling."""
+    return Driver(
+        settings=unit.search, start_crf=unit.start_crf, predicted=unit.predicted_vmaf, slope=unit.slope,
+        probe=unit.chunk.probe is not None, ceiling=unit.ceiling,
+    )  # fmt: skip
+
+
 def run_chunk_unit(
     unit: ChunkUnit,
     on_progress: Callable[[Progress], None] | None = None,
@@ -121,27 +130,25 @@ def run_chunk_unit(
 ) -> ChunkResult:
     """Search the chunk's CRF, keep the chosen try as the unit's target, write its result JSON.
 
-    A long chunk first probes its middle window (one or two probes) to aim the first full encode and to
-    learn its slope; every full encode is scored, and the search corrects until one lands in the band."""
+    The pure driver (core.driver) says what to measure next: a long chunk first probes its middle window
+    (one or two probes) to aim the first full encode; every full encode is scored, and the search
+    corrects until one lands in the band, under the chunk's size ceiling."""
     probes: list[TryRecord] = []
-    crf: float | None = unit.start_crf
-    slope = unit.slope or PRIOR_SLOPE  # the film model's, for a chunk that waited for the scouts
-    if unit.chunk.probe is not None:
-        while crf is not None:
-            probes.append(run_probe(unit, crf))
-            crf = next_probe([_trial(p) for p in probes], unit.search, slope)
-        crf, slope = aim_from_probes([_trial(p) for p in probes], unit.search)
     records: list[TryRecord] = []
     predicted: dict[float, float | None] = {}
-    while crf is not None:
+    driver = driver_for(unit)
+    while True:
+        action = next_action(driver, [_trial(p) for p in probes], [_trial(r) for r in records])
+        if isinstance(action, Keep):
+            break
+        if isinstance(action, Probe):
+            probes.append(run_probe(unit, action.crf))
+            continue
         if on_try is not None:
-            on_try(crf, len(records) + 1)
-        known = records or probes
-        predicted[crf] = predict_vmaf([_trial(r) for r in known], crf, slope) if known else unit.predicted_vmaf
-        records.append(run_try(unit, crf, on_progress))
-        crf = next_crf([_trial(r) for r in records], unit.search, slope)
-    kept = choose([Trial(crf=r.crf, vmaf=r.vmaf, bytes=r.bytes) for r in records], unit.search)
-    record = next(r for r in records if r.crf == kept.crf)
+            on_try(action.crf, len(records) + 1)
+        predicted[action.crf] = action.predicted
+        records.append(run_try(unit, action.crf, on_progress))
+    record = next(r for r in records if r.crf == action.crf)
     target = Path(unit.target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
@@ -156,7 +163,7 @@ def run_chunk_unit(
     result = ChunkResult(
         index=chunk.index, start=chunk.start, end=chunk.end, start_time=chunk.start_time, end_time=chunk.end_time,
         crf=record.crf, predicted_vmaf=_rounded(predicted.get(record.crf)), vmaf=record.vmaf,
-        in_band=unit.search.in_band(record.vmaf), bytes=record.bytes,
+        in_band=unit.search.in_band(record.vmaf), bytes=record.bytes, capped=action.capped, ceiling=unit.ceiling,
         seconds=round(sum(r.seconds for r in (*probes, *records)), 3), tries=tuple(records), probes=tuple(probes),
         worker=worker, cut=chunk.cut, scout=unit.scout,
     )  # fmt: skip

@@ -17,6 +17,7 @@ from drapto.core.media import MediaInfo
 from drapto.core.plan import EncodePlan, Mode, effective_mode, plan_chunked, plan_standard, target_vmaf
 from drapto.core.scenes import SceneScan
 from drapto.core.workers import Budget, machine_budget
+from drapto.errors import SourceSkipped
 from drapto.graph.cropdetect import analyse_crop
 from drapto.graph.executor import ChunkExecutor
 from drapto.graph.probe import probe, require_video
@@ -113,11 +114,13 @@ def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[E
 
 def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
     """Every check that must pass before encoding starts: the output folder is writable, plus the shared
-    checks. The plan returned has no crop yet: the graph's crop step decides it."""
+    checks; a source already in AV1 is skipped (`SourceSkipped`) unless `reencode_av1` asks for it. The plan returned has no crop yet: the graph's crop step decides it."""
     from drapto.graph.jobs import prepare_output_dir
 
     prepare_output_dir(output)
     job, media, plan = _checked_plan(source, output, config, ffmpeg)
+    if media.video[0].codec == "AV1" and not config.reencode_av1:
+        raise SourceSkipped("already AV1: left as it is (--reencode-av1 encodes it again)")
     if job_mode(media, job) == "chunked":  # the chunks come from the scene scan; say what they will aim at
         colour = classify(media.video[0])
         plan = msgspec.structs.replace(plan, mode="chunked", target_vmaf=target_vmaf(config, colour), steps=())

@@ -214,6 +214,7 @@ def run_chunk(
             tries=len(result.tries),
             elapsed=time.monotonic() - started,
             worker=result.worker,
+            capped=result.capped,
         )
     )
     if not result.in_band and not reach.below_band(result, unit.search):  # below: one warning at the concat
@@ -245,6 +246,9 @@ def concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
         warning = reach.out_of_reach_warning(results, first.search, scored)
         if warning:
             emit(events.Notice(file=job.source, level="warning", message=warning))
+        capped = reach.capped_notice(results, first.search)
+        if capped:
+            emit(events.Notice(file=job.source, level="info", message=capped))
     Path(plan.paths.encoded).mkdir(parents=True, exist_ok=True)
     listing = commands.concat_list([(Path(u.target).name, u.chunk.duration) for u in plan.chunks])
     Path(plan.paths.concat_list).write_text(listing, encoding="utf-8")

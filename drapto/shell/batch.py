@@ -12,7 +12,16 @@ from typing import Any
 from drapto.core import events, saving
 from drapto.core.config import Config
 from drapto.core.workpaths import work_paths
-from drapto.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DraptoError, InputError, OutputBusyError, ValidationError
+from drapto.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    DraptoError,
+    InputError,
+    OutputBusyError,
+    SourceSkipped,
+    ValidationError,
+)
 from drapto.graph.doitrun import run_job
 from drapto.graph.jobs import check_not_source, output_for, prepare_output_dir
 from drapto.graph.outputlock import output_lock
@@ -119,14 +128,19 @@ def _encode_locked(
         output_bytes=output.stat().st_size,
         elapsed=time.monotonic() - started,
         mode=plan.mode,
-        crf_range=stats[0] if stats else None,
-        vmaf=stats[1] if stats else None,
+        crf_range=stats.crf_range if stats else None,
+        vmaf=stats.vmaf if stats else None,
+        capped=len(stats.capped) if stats else 0,
+        capped_vmaf=(min(stats.capped), max(stats.capped)) if stats and stats.capped else None,
         crf=plan.crf if plan.mode == "standard" else None,
         duration=plan.expect.duration,
         video=f"AV1 {plan.expect.width}x{plan.expect.height} {plan.expect.bit_depth}-bit"
         + (f" {plan.expect.dynamic}" if plan.expect.dynamic != "SDR" else "")
         + (" Dolby Vision" if plan.expect.dolby_vision else ""),
-        audio=tuple(audio_label(channels) for channels in plan.expect.audio_channels),
+        audio=tuple(
+            audio_label(channels, kbps)
+            for channels, kbps in zip(plan.expect.audio_channels, plan.audio_kbps, strict=True)
+        ),
         validation=validation_summary(plan.expect),
     )
     emit(finished)
@@ -177,6 +191,11 @@ class Batch:
                 position=position,
                 report=self.report,
             )
+        except SourceSkipped as skipped:  # e.g. already AV1: said, counted as skipped, the batch goes on
+            self.emit(events.FileSkipped(file=str(source), output=str(target), reason=skipped.message))
+            self.counts["skipped"] += 1
+            self.files.append(events.BatchFile(file=str(source), status="skipped", detail=skipped.message))
+            return
         except OutputBusyError as error:
             if self.batch:  # another run (a second watcher, a manual encode) has it: leave it to that run
                 self.emit(events.FileSkipped(file=str(source), output=str(target), reason=error.message))

@@ -10,7 +10,7 @@ import msgspec
 
 from drapto import __version__
 from drapto.core import events
-from drapto.core.plan import EncodePlan, Expectations, opus_bitrate_kbps
+from drapto.core.plan import EncodePlan, Expectations
 from drapto.core.units import ChunkResult, ChunkResults, load_result
 from drapto.graph import runlog
 from drapto.graph.ffmpeg import versions
@@ -40,6 +40,7 @@ def record_history(finished: events.FileFinished, plan: EncodePlan, ffmpeg: str,
             crf_range=finished.crf_range,
             target_vmaf=plan.target_vmaf,
             vmaf=finished.vmaf,
+            capped=finished.capped if finished.mode == "chunked" else None,
             drapto_version=__version__,
             ffmpeg_version=ffmpeg_version,
             encoder_version=encoder_version,
@@ -62,10 +63,10 @@ def write_report_page(source: Path, output: Path, plan: EncodePlan, ffmpeg: str,
         emit(events.Notice(file=str(source), level="warning", message=f"could not write the report: {exc}"))
 
 
-def audio_label(channels: int) -> str:
+def audio_label(channels: int, kbps: int) -> str:
     """ "Opus 5.1 256k": the layout by channel count, and the bitrate the plan gives it."""
     layout = {1: "mono", 2: "2.0", 6: "5.1", 8: "7.1"}.get(channels, f"{channels}ch")
-    return f"Opus {layout} {opus_bitrate_kbps(channels)}k"
+    return f"Opus {layout} {kbps}k"
 
 
 def validation_summary(expect: Expectations) -> str:
@@ -94,8 +95,14 @@ def finished_results(plan: EncodePlan) -> dict[int, ChunkResult]:
     return found
 
 
-def chunk_stats(path: str) -> tuple[tuple[float, float], tuple[float, float, float]] | None:
-    """(lowest, highest CRF) and (min, mean, max VMAF) over the chunks, from the results file."""
+class ChunkStats(msgspec.Struct, frozen=True):
+    crf_range: tuple[float, float]  # lowest and highest CRF
+    vmaf: tuple[float, float, float]  # min, mean, max VMAF
+    capped: tuple[float, ...] = ()  # the VMAF of each chunk capped by size
+
+
+def chunk_stats(path: str) -> ChunkStats | None:
+    """The chunks' CRF range, VMAF and capped chunks, from the results file."""
     try:
         results = msgspec.json.decode(Path(path).read_bytes(), type=ChunkResults).chunks
     except (OSError, msgspec.DecodeError):
@@ -104,4 +111,8 @@ def chunk_stats(path: str) -> tuple[tuple[float, float], tuple[float, float, flo
         return None
     crfs = [r.crf for r in results]
     scores = [r.vmaf for r in results]
-    return (min(crfs), max(crfs)), (min(scores), sum(scores) / len(scores), max(scores))
+    return ChunkStats(
+        (min(crfs), max(crfs)),
+        (min(scores), sum(scores) / len(scores), max(scores)),
+        tuple(r.vmaf for r in results if r.capped),
+    )

@@ -72,6 +72,12 @@ class EncodeFlags:
     min_saving
         Discard an output that saves less than this percentage of its source's size (default: keep every
         output); the source is never touched.
+    size_ceiling
+        The most bytes a chunk's kept encode may hold, as a percentage of what the source spent on the
+        same frames (default 100: no chunk grows); 0 turns the ceiling off. A chunk that would need more
+        to reach the target keeps the best CRF under it, counted as capped by size.
+    reencode_av1
+        Encode sources whose video is already AV1 (default: skip them, said as "already AV1").
     crf_range
         The CRFs the chunk search may use, MIN-MAX (default 10-55; quarter steps).
     workers
@@ -104,6 +110,8 @@ class EncodeFlags:
     vmaf_pool: str | None = None
     vmaf_scale: str | None = None
     min_saving: float | None = None
+    size_ceiling: float | None = None
+    reencode_av1: bool | None = None
     crf_range: str | None = None
     workers: int | None = None
     search_engine: str | None = None
@@ -127,6 +135,8 @@ class EncodeFlags:
             "vmaf_pool": self.vmaf_pool,
             "vmaf_scale": self.vmaf_scale,
             "min_saving": self.min_saving,
+            "size_ceiling": self.size_ceiling,
+            "reencode_av1": self.reencode_av1,
             "workers": self.workers,
             "search_engine": self.search_engine,
             "cluster": self.cluster,

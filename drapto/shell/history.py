@@ -37,6 +37,7 @@ class HistoryRecord(msgspec.Struct, frozen=True, kw_only=True):
     crf_range: tuple[float, float] | None = None  # chunked: lowest and highest chunk CRF
     target_vmaf: float | None = None  # chunked
     vmaf: tuple[float, float, float] | None = None  # chunked: min, mean, max of the chunks' VMAF
+    capped: int | None = None  # chunked: chunks kept under the band by the size ceiling
     drapto_version: str = ""
     ffmpeg_version: str | None = None
     encoder_version: str | None = None  # SVT-AV1's library version, e.g. v2.3.0
@@ -99,7 +100,8 @@ def quality(record: HistoryRecord) -> str:
         crfs = f"CRF {record.crf_range[0]:g}-{record.crf_range[1]:g}" if record.crf_range else "CRF ?"
         if record.vmaf:
             low, mean, high = record.vmaf
-            return f"{crfs}, VMAF {low:.1f}/{mean:.1f}/{high:.1f}"
+            capped = f", {record.capped} capped by size" if record.capped else ""
+            return f"{crfs}, VMAF {low:.1f}/{mean:.1f}/{high:.1f}{capped}"
         return crfs
     return f"CRF {record.crf}" if record.crf is not None else ""
 

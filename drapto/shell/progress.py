@@ -34,6 +34,8 @@ def finished_lines(event: events.FileFinished) -> str:
         low, mean, high = event.vmaf
         quality = (f"chunk VMAF min {low:.2f} / mean {mean:.2f} / max {high:.2f}, "
                    f"CRF {event.crf_range[0]:g}-{event.crf_range[1]:g}")  # fmt: skip
+    if event.capped and event.capped_vmaf:
+        quality += f", {event.capped} capped by size (VMAF {event.capped_vmaf[0]:.2f}-{event.capped_vmaf[1]:.2f})"
     if event.video:
         lines.append(f"  video: {event.video}" + (f", {quality}" if quality else ""))
     elif quality:
@@ -66,7 +68,7 @@ def describe(event: events.Event) -> str | None:
                 f"  {event.step}: CRF {event.crf:g}, VMAF {event.vmaf:.2f}{predicted}, {human_bytes(event.bytes)}, "
                 f"{event.tries} {'try' if event.tries == 1 else 'tries'}, {event.elapsed:.1f}s"
                 + ("" if event.worker == "local" else on_worker(event.worker))
-                + ("" if event.in_band else " (outside the target band)")
+                + (" (capped by size)" if event.capped else "" if event.in_band else " (outside the target band)")
             )
         case events.CropDecided():
             return f"  crop: {crop_summary(event.crop, event.reason, event.samples)}"

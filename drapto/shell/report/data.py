@@ -47,6 +47,7 @@ class ChunkRow(msgspec.Struct, frozen=True, kw_only=True):
     kbps: float  # bytes × 8 / duration, in kbit/s
     encode_seconds: float  # encode time of all its probes and tries
     file_vmaf: float | None = None  # --vmaf: the mean of the whole-file frame scores over this chunk's frames
+    capped: bool = False  # kept under the band by the size ceiling (the source's own bytes for its frames)
 
 
 class FileScore(msgspec.Struct, frozen=True, kw_only=True):
@@ -195,6 +196,7 @@ def _rows(results: ChunkResults, whole: FileScore | None) -> tuple[ChunkRow, ...
                 predicted_vmaf=r.predicted_vmaf,
                 vmaf=r.vmaf,
                 in_band=r.in_band,
+                capped=r.capped,
                 tries=len(r.tries),
                 tried_crfs=tuple(t.crf for t in r.tries),
                 probes=len(r.probes),

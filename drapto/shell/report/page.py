@@ -5,6 +5,7 @@ data block for machines."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import msgspec
 
@@ -13,7 +14,7 @@ from drapto.core.plantext import clock
 from drapto.core.sizes import human_bytes
 from drapto.shell.history import clock as elapsed
 from drapto.shell.report.charts import charts
-from drapto.shell.report.data import ReportData
+from drapto.shell.report.data import ChunkRow, ReportData
 
 DATA_ID = "drapto-report-data"
 
@@ -86,7 +87,8 @@ def _facts(data: ReportData) -> list[tuple[str, str]]:
         if data.chunk_vmaf:
             low, mean, high = data.chunk_vmaf
             rows.append(("VMAF (chunks)", f"min {low:.2f}, mean {mean:.2f}, max {high:.2f}; "
-                                          f"{data.in_band} of {len(data.chunks)} in the band"))  # fmt: skip
+                                          f"{data.in_band} of {len(data.chunks)} in the band"
+                                          + capped_text(data.chunks)))  # fmt: skip
     else:
         rows.append(("CRF", _num(data.crf, "g", "unknown")))
     if data.whole_file:
@@ -132,7 +134,8 @@ def _chunk_table(data: ReportData) -> str:
             tries += f" + {r.probes} probe{'s' if r.probes != 1 else ''}"
         cells = [
             str(r.index), clock(r.start_time), clock(r.end_time), str(r.frames), r.cut or "–", f"{r.crf:g}",
-            _num(r.predicted_vmaf), f"{r.vmaf:.2f}", *([_num(r.file_vmaf)] if whole else []), tries,
+            _num(r.predicted_vmaf), f"{r.vmaf:.2f}" + (" capped" if r.capped else ""),
+            *([_num(r.file_vmaf)] if whole else []), tries,
             size_text(r.bytes), f"{r.kbps:.0f}", duration_text(r.encode_seconds),
         ]  # fmt: skip
         row_class = "" if r.in_band else " class='out'"
@@ -142,6 +145,12 @@ def _chunk_table(data: ReportData) -> str:
         lines.append(f"<tr{row_class}>{tds}</tr>")
     lines.append("</tbody></table>")
     return "\n".join(lines)
+
+
+def capped_text(chunks: Sequence[ChunkRow]) -> str:
+    """ "; 2 capped by size (the source's own bytes)", or nothing."""
+    capped = sum(r.capped for r in chunks)
+    return f"; {capped} capped by size (the source's own bytes for their frames)" if capped else ""
 
 
 def data_block(data: ReportData) -> str:
