@@ -22,7 +22,12 @@ def run(ffmpeg: str, *args: str | Path) -> None:
 
 def tone(seconds: float, layout: str = "stereo") -> list[str]:
     """A lavfi audio input: a tone, so Opus has something to encode."""
-    return ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds},aformat=channel_layouts={layout}"]
+    return [
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency=440:sample_rate=48000:duration={seconds},aformat=channel_layouts={layout}",
+    ]
 
 
 def picture(size: str, rate: str, seconds: float, source: str = "testsrc2") -> list[str]:
