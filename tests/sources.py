@@ -178,10 +178,11 @@ def delayed_audio(ffmpeg: str, folder: Path) -> Path:
     return target
 
 
-def damaged(ffmpeg: str, folder: Path) -> Path:
+def corrupt(ffmpeg: str, folder: Path) -> Path:
     """A damaged Matroska file: 64 KB of noise written over the middle of a 3 s clip (a bad sector, a broken
-    download); the noise is seeded so every run damages the same bytes."""
-    target = folder / "damaged.mkv"
+    download); the noise is seeded so every run damages the same bytes. Its name avoids the word "damaged",
+    which the table looks for in drapto's warning."""
+    target = folder / "corrupt.mkv"
     run(ffmpeg, *picture("320x180", "24", 3), *tone(3), "-map", "0:v", "-map", "1:a", *X264, "-qp", "8",
         "-c:a", "aac", target)  # fmt: skip
     data = bytearray(target.read_bytes())
@@ -258,7 +259,7 @@ MAKERS: dict[str, Maker] = {
     "ass-font": ass_with_font,
     "mpeg-ts": mpeg_ts,
     "delayed-audio": delayed_audio,
-    "damaged": damaged,
+    "corrupt": corrupt,
     "h264-10bit": h264_10bit,
     "one-second": one_second,
     "truehd": truehd_audio,
