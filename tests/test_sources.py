@@ -175,11 +175,17 @@ def read_chapters(ffmpeg: str, path: Path) -> list[tuple[float, str]]:
     return chapters
 
 
-def shown_size(path: Path) -> tuple[int, int, float]:
-    """The picture as a player shows it (MediaInfo): width × height and display aspect, turned by the rotation."""
+def shown_size(ffmpeg: str, path: Path) -> tuple[int, int, float]:
+    """The picture as a player shows it: MediaInfo's width × height and display aspect, turned by the
+    rotation. MediaInfo reads an MP4's rotation but not Matroska's (its Projection element), so ffmpeg's
+    display matrix is read too: a fix may turn the pixels or keep the rotation as metadata."""
     video = MediaInfo.parse(path).video_tracks[0]
     width, height, aspect = video.width, video.height, float(video.display_aspect_ratio)
-    if round(float(video.rotation or 0)) % 180 == 90:
+    argv = [ffmpeg, "-hide_banner", "-nostdin", "-i", str(path)]
+    said = subprocess.run(argv, capture_output=True, text=True).stderr
+    matrix = re.search(r"Display Matrix: rotation of (-?[\d.]+) degrees", said)
+    rotation = float(video.rotation or (matrix[1] if matrix else 0))
+    if round(rotation) % 180 == 90:
         return height, width, 1 / aspect
     return width, height, aspect
 
@@ -269,8 +275,8 @@ def test_source(shape: Shape, mode: str, check: str, encoded, listing, ffmpeg):
     source, output = run.source, run.output
 
     if check == "display":
-        width, height, aspect = shown_size(output)
-        want_w, want_h, want_aspect = shown_size(source)
+        width, height, aspect = shown_size(ffmpeg, output)
+        want_w, want_h, want_aspect = shown_size(ffmpeg, source)
         if shape.shown:
             want_w, want_h = shape.shown
             want_aspect = 16 / 9  # both DVD shapes hold a 16:9 picture
@@ -315,7 +321,7 @@ def test_source(shape: Shape, mode: str, check: str, encoded, listing, ffmpeg):
         assert tuple(t.format for t in MediaInfo.parse(output).text_tracks) == shape.subtitles
 
     elif check == "combing":
-        assert combed_share(ffmpeg, output) <= 0.1
+        assert combed_share(ffmpeg, output) <= 0.25  # measured: bwdif output 0.08, kept combs 0.97-1.0
 
     elif check == "warning":
         assert run.result.returncode == 0
