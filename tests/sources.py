@@ -163,10 +163,11 @@ def ass_with_font(ffmpeg: str, folder: Path) -> Path:
 
 
 def mpeg_ts(ffmpeg: str, folder: Path) -> Path:
-    """A broadcast capture: H.264 and MP2 in MPEG-TS, timestamps from 1.4 s, the audio 40 ms ahead of the video."""
+    """A broadcast capture: H.264 and MP2 in MPEG-TS, timestamps from 1.4 s (the muxer's own start), the
+    audio's first sample 50 ms before the video's first frame (40 ms given, 10 ms more from the muxer)."""
     target = folder / "broadcast.ts"
     run(ffmpeg, "-itsoffset", "0.04", *picture("320x180", "25", 2), *tone(2), "-map", "0:v", "-map", "1:a",
-        *X264, "-c:a", "mp2", "-output_ts_offset", "1.4", target)  # fmt: skip
+        *X264, "-c:a", "mp2", target)  # fmt: skip
     return target
 
 
