@@ -22,23 +22,26 @@ pytestmark = pytest.mark.ffmpeg
 STANDARD = "standard"
 CHUNKED = "chunked"
 FAST = ("--preset", "12")
-# two chunks or more even on 1-2 s sources (so the concat is crossed), scored at their own size against a target they reach, few tries
+# two chunks or more even on 1-2 s sources (so the concat is crossed), scored at their own size against a
+# target they reach, few tries
 CHUNKED_FLAGS = ("--chunked", "--vmaf-scale", "none", "--target-vmaf", "90")
 CHUNK_ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "0.5", "DRAPTO_CHUNK_MAX_SECONDS": "1.2", "DRAPTO_MAX_TRIES": "2"}
 FRAME_TOLERANCE = 0.001  # s: a frame's presentation time, output against source
-OFFSET_TOLERANCE = 0.020  # s: a stream's start relative to the video (Opus's and AAC's priming fit in it)
+OFFSET_TOLERANCE = 0.020  # s: a stream's start relative to the video
+# the checks every shape gets; each needs the output, so a shape whose encode fails today fails them all
+ALL = ("exit", "display", "frames", "offsets", "chapters", "attachments", "subtitles")
 
 
 @dataclass(frozen=True)
 class Shape:
-    """One source shape and what its output must show. `broken` maps a check (or `check@mode`) to the
-    issue item that is fixing it: those checks are strict xfails until the fix lands."""
+    """One source shape and what its output must show. `broken` maps a check (or `check@mode`) to why it
+    fails today (the issue item fixing it, or a finding of this table): a strict xfail until it is fixed."""
 
     name: str
     chunked: bool = False  # also run the chunked mode (where its path differs from standard's)
     flags: tuple[str, ...] = ("--crop", "none")
-    shown: tuple[int, int] | None = None  # width × height as displayed; None: the source's
-    frames: str = "same"  # "same": every frame at its time; "ivtc": 4 of 5 at 23.976 fps; "any": not checked
+    shown: tuple[int, int, float] | None = None  # width, height and aspect as displayed; None: the source's
+    frames: str = "same"  # "same": every frame at its time; "ivtc": 4 of 5 at 23.976 fps; "any": no check
     subtitles: tuple[str, ...] = ()  # the output's subtitle formats, as MediaInfo names them
     attachments: tuple[str, ...] = ()  # the output's attachment names (fnmatch patterns), besides drapto's
     progressive: bool = False  # the source is interlaced or telecined: idet must find no combing
@@ -46,7 +49,7 @@ class Shape:
     broken: dict[str, str] = field(default_factory=dict)
 
     def checks(self) -> list[str]:
-        names = ["exit", "display", "frames", "offsets", "chapters", "attachments", "subtitles"]
+        names = [name for name in ALL if name != "frames" or self.frames != "any"]
         if self.progressive:
             names.append("combing")
         if self.damaged:
@@ -64,15 +67,12 @@ def found(what: str, *checks: str) -> dict[str, str]:
     return {check: f"issue 23, found by the source table (not among items 1-7): {what}" for check in checks}
 
 
-# Every check needs the output: a shape whose encode fails today fails them all.
-ALL = ("exit", "display", "frames", "offsets", "chapters", "attachments", "subtitles")
-
 SHAPES = [
     Shape("dvd-anamorphic", chunked=True,
           broken=found("a chunk's -ss into the VOB lands on the GOP after its start: chunk 1 has 14 frames, "
                        "expected 22", *(f"{c}@chunked" for c in ALL))),
-    Shape("dvd-letterboxed", flags=("--crop", "auto"), shown=(720, 432)),
-    Shape("interlaced-576i", chunked=True, progressive=True,
+    Shape("dvd-letterboxed", flags=("--crop", "auto"), shown=(720, 432, 16 / 9)),
+    Shape("interlaced-576i", chunked=True, progressive=True,  # frames: 25 a second, as the source's
           broken=broken(5, "interlaced video is encoded with its combs", "combing")),
     Shape("telecined-ntsc", chunked=True, progressive=True, frames="ivtc",
           broken=broken(5, "telecined film is encoded at 29.97 with its combs", "frames", "combing")),
@@ -278,8 +278,7 @@ def test_source(shape: Shape, mode: str, check: str, encoded, listing, ffmpeg):
         width, height, aspect = shown_size(ffmpeg, output)
         want_w, want_h, want_aspect = shown_size(ffmpeg, source)
         if shape.shown:
-            want_w, want_h = shape.shown
-            want_aspect = 16 / 9  # both DVD shapes hold a 16:9 picture
+            want_w, want_h, want_aspect = shape.shown
         assert (width, height) == (want_w, want_h)
         assert aspect == pytest.approx(want_aspect, rel=0.01)
 
@@ -291,12 +290,11 @@ def test_source(shape: Shape, mode: str, check: str, encoded, listing, ffmpeg):
             want = [i * 1001 / 24000 for i in range(len(want) * 4 // 5)]
         else:
             want = [t - want[0] for t in want]
-        if shape.frames != "any":
-            assert len(got) == len(want)
-            worst = max((abs(a - b), i) for i, (a, b) in enumerate(zip(got, want, strict=True)))
-            assert worst[0] <= FRAME_TOLERANCE + 1e-9, (
-                f"frame {worst[1]}: {got[worst[1]]:.4f} s, source {want[worst[1]]:.4f} s"
-            )
+        assert len(got) == len(want)
+        worst = max((abs(a - b), i) for i, (a, b) in enumerate(zip(got, want, strict=True)))
+        assert worst[0] <= FRAME_TOLERANCE + 1e-9, (
+            f"frame {worst[1]}: {got[worst[1]]:.4f} s, source {want[worst[1]]:.4f} s"
+        )
 
     elif check == "offsets":
         got = listing(output).starts
