@@ -9,7 +9,7 @@ import msgspec
 import pytest
 from test_plan import AUDIO, CHAPTERS, TEXT
 
-from drapto.core import commands
+from drapto.core import commands, scouting
 from drapto.core.config import Config
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo, VideoStream
@@ -159,3 +159,21 @@ def test_standard_plan_is_unchanged_by_the_chunked_settings():
     plain = plan_standard(media(), Config(), ffmpeg="ffmpeg", output=OUTPUT)
     tuned = plan_standard(media(), Config(target_vmaf=97, workers=3), ffmpeg="ffmpeg", output=OUTPUT)
     assert plain == tuned and plain.mode == "standard"
+
+
+def test_chunks_wait_for_the_scouts_only_where_the_band_can_be_out_of_reach():
+    """The settling rule needs scouts only for a picture below 720p scored upscaled, a target above 95 or a
+    CRF range starting above 20 (reach.may_settle); elsewhere no chunk waits, so no core idles for them."""
+    many = scan(3000, tuple(range(200, 3000, 200)))
+
+    def waiting(info: MediaInfo, config: Config = Config()) -> int:
+        plan = plan_chunked(info, config, ffmpeg="ffmpeg", output=OUTPUT, scan=many, budget=BUDGET)
+        assert len(plan.chunks) > 3
+        return len(scouting.scouts(plan.chunks))
+
+    assert waiting(media(1920, 1080)) == 0
+    assert waiting(media(1280, 720)) == 0
+    assert waiting(media(640, 360)) == 3  # scored upscaled to 1080p: may be out of reach
+    assert waiting(media(640, 360), Config(vmaf_scale="none")) == 0
+    assert waiting(media(1920, 1080), Config(target_vmaf=97)) == 3
+    assert waiting(media(1920, 1080), Config(crf_min=25)) == 3

@@ -18,11 +18,11 @@ from drapto.core.filmmodel import choose_scouts, chunk_features
 from drapto.core.hdr import ColourInfo, classify, colour_args
 from drapto.core.media import AudioStream, MediaInfo, TextStream, VideoStream
 from drapto.core.prediction import start_point
-from drapto.core.reach import first_scouts
+from drapto.core.reach import first_scouts, may_settle
 from drapto.core.scenes import SceneScan
 from drapto.core.search import SearchSettings
 from drapto.core.units import ChunkUnit, EncodeSettings
-from drapto.core.vmaf import scoring_for
+from drapto.core.vmaf import scoring_for, small_picture_note
 from drapto.core.workers import Budget
 from drapto.core.workpaths import WorkPaths, partial_name, work_paths
 from drapto.errors import InputError
@@ -356,7 +356,9 @@ def plan_chunked(
         chunk_features(scan.frame_bytes, scan.scores, chunk.start, chunk.end, video.width * video.height)
         for chunk in chunks
     ]
-    scouts = set(choose_scouts(features) if config.film_model else first_scouts(len(chunks)))
+    small = small_picture_note(scoring, width, height, target) is not None
+    settle = may_settle(search, small)
+    scouts = set(choose_scouts(features) if config.film_model else first_scouts(len(chunks), settle))
     units = []
     for chunk, chunk_feats in zip(chunks, features, strict=True):
         crf, predicted = start_point(search, width, height)
