@@ -171,6 +171,16 @@ def cropdetect_argv(ffmpeg: str, source: str, *, start: float, frames: int, limi
     ]  # fmt: skip
 
 
+def damage_locate_argv(ffmpeg: str, source: str) -> list[str]:
+    """One more decode of a source whose read printed errors, to place them in time: `-debug_ts` logs each
+    demuxed packet's and decoded frame's time in the same stream as the demuxer's and decoder's errors, and
+    `level` tags each line with its level (drapto.core.damage reads it). Only a damaged source pays it."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info", "-debug_ts",
+        "-i", source, "-map", "0:V:0", "-an", "-sn", "-dn", "-f", "null", "-",
+    ]  # fmt: skip
+
+
 def stream_summary_argv(ffmpeg: str, path: str) -> list[str]:
     """ffmpeg's own stream listing (on stderr): the only place the decoder's pixel format shows,
     which MediaInfo does not report for AV1 in Matroska."""
