@@ -33,6 +33,8 @@ def test_only_complaints_about_the_input_count():
     assert is_source_error("[h264 @ 0x55] error while decoding MB 15 5")
     assert not is_source_error("[out#0/matroska @ 0x55] Error muxing a packet")
     assert not is_source_error("[libsvtav1 @ 0x55] something")
+    assert not is_source_error("Svt[error]: something")
+    assert not is_source_error("[Parsed_bwdif_0 @ 0x55] something")
     assert not is_source_error("   ")
 
 

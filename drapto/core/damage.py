@@ -23,8 +23,10 @@ import re
 import msgspec
 
 # Contexts of the output side of an ffmpeg command: their complaints are about drapto's encode, not the source.
+# (SVT-AV1 prints its own `Svt[error]:` lines; filters are `Parsed_NAME_N`, `fc#N`, `AVFilterGraph`.)
 _OUTPUT_SIDE = re.compile(
-    r"^\[(out#|vost#|aost#|sost#|vf#|af#|enc:|mux|libsvtav1|libopus|matroska @|null @|framecrc @)"
+    r"^(Svt\[|\[(out#|vost#|aost#|sost#|vf#|af#|fc#|enc:|mux|libsvtav1|libopus|matroska @|null @|framecrc @"
+    r"|Parsed_|AVFilterGraph|swscaler|graph))"
 )
 _CONTEXT = re.compile(r"^(\[[^\]]*\]\s*)+")
 _LEVEL = re.compile(r"\[(?P<level>panic|fatal|error|warning|info|verbose|debug|trace)\] ")
