@@ -1,6 +1,9 @@
 """Every ffmpeg command line drapto runs, each built by exactly one pure function.
 
 Snapshot tests pin each builder's output; nothing else in drapto assembles an argv.
+
+Reason: over 450 lines because its job is every command line in one place (one short builder each);
+splitting it would scatter what the snapshots pin together.
 """
 
 from __future__ import annotations
@@ -8,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import msgspec
+
+from drapto.core.carry import Carry
 
 # Quiet, machine-readable progress on stdout, never reading stdin, always overwriting our own temp names.
 _RUN_FLAGS = ("-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-y")
@@ -106,13 +111,14 @@ def mux_argv(
     *,
     video_tags: StreamTags,
     audio_tags: Sequence[StreamTags],
-    subtitle_codecs: Sequence[str],
-    attachments: int,
+    carry: Carry,
+    cover_files: Sequence[str] = (),
     attach_json: str | None = None,
 ) -> list[str]:
-    """Stream-copy the encoded video and audio, plus subtitles, attachments (`attachments` of them),
-    chapters and global tags straight from the source. `subtitle_codecs[i]` is "copy" or the codec a
-    stream must become for MKV. `attach_json` adds a JSON file as one more attachment."""
+    """Stream-copy the encoded video and audio, plus what `carry` takes from the source: subtitles (each
+    copied or converted to the codec Matroska needs), attachment streams, chapters and global tags.
+    `cover_files[i]` is `carry.covers[i]` extracted (`cover_argv`), attached under its name and type.
+    `attach_json` adds a JSON file as one more attachment."""
     source_input = 1 + len(audio)
     argv = [ffmpeg, *_RUN_FLAGS, "-i", video]
     for path in audio:
@@ -120,21 +126,33 @@ def mux_argv(
     argv += ["-i", source, "-map", "0:V:0"]
     for i in range(len(audio)):
         argv += ["-map", f"{1 + i}:a:0"]
-    for i in range(len(subtitle_codecs)):
-        argv += ["-map", f"{source_input}:s:{i}"]
-    if attachments:
-        argv += ["-map", f"{source_input}:t"]
+    for subtitle in carry.subtitles:
+        argv += ["-map", f"{source_input}:{subtitle.stream}"]
+    for stream in carry.attachments:
+        argv += ["-map", f"{source_input}:{stream}"]
     argv += ["-c", "copy"]
-    for i, codec in enumerate(subtitle_codecs):
-        if codec != "copy":
-            argv += [f"-c:s:{i}", codec]
+    for i, subtitle in enumerate(carry.subtitles):
+        if subtitle.codec != "copy":
+            argv += [f"-c:s:{i}", subtitle.codec]
     argv += ["-map_metadata", str(source_input), "-map_chapters", str(source_input)]
     argv += _tag_args("v", 0, video_tags)
     for i, tags in enumerate(audio_tags):
         argv += _tag_args("a", i, tags)
+    attached = carry.attachment_count
+    for cover, path in zip(carry.covers, cover_files, strict=True):
+        argv += ["-attach", path, f"-metadata:s:t:{attached}", f"mimetype={cover.mimetype}"]
+        argv += [f"-metadata:s:t:{attached}", f"filename={cover.filename}"]
+        attached += 1
     if attach_json:
-        argv += ["-attach", attach_json, f"-metadata:s:t:{attachments}", "mimetype=application/json"]
+        argv += ["-attach", attach_json, f"-metadata:s:t:{attached}", "mimetype=application/json"]
     return [*argv, "-f", "matroska", target]
+
+
+def cover_argv(ffmpeg: str, source: str, index: int, target: str) -> list[str]:
+    """An attached picture (cover art, the source's stream `index`) as the image file it holds: its one
+    packet copied out as it is (`-f data`), so the mux can attach it (Matroska's muxer writes a mapped
+    attached picture as a video track, not an attachment)."""
+    return [ffmpeg, *_RUN_FLAGS, "-i", source, "-map", f"0:{index}", "-c", "copy", "-f", "data", target]
 
 
 def cropdetect_argv(ffmpeg: str, source: str, *, start: float, frames: int, limit: str) -> list[str]:
@@ -150,6 +168,16 @@ def cropdetect_argv(ffmpeg: str, source: str, *, start: float, frames: int, limi
         "-vf", f"cropdetect=limit={limit}:round=2:reset=1:skip=0",
         "-an", "-sn", "-dn",
         "-f", "null", "-",
+    ]  # fmt: skip
+
+
+def damage_locate_argv(ffmpeg: str, source: str) -> list[str]:
+    """One more decode of a source whose read printed errors, to place them in time: `-debug_ts` logs each
+    demuxed packet's and decoded frame's time in the same stream as the demuxer's and decoder's errors, and
+    `level` tags each line with its level (drapto.core.damage reads it). Only a damaged source pays it."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info", "-debug_ts",
+        "-i", source, "-map", "0:V:0", "-an", "-sn", "-dn", "-f", "null", "-",
     ]  # fmt: skip
 
 

@@ -25,6 +25,8 @@ _STREAM = re.compile(
     r"(?P<kind>Video|Audio|Subtitle|Data|Attachment): (?P<codec>[\w-]+)(?P<rest>.*)$"
 )
 _STREAM_START = re.compile(r", start (?P<start>-?[\d.]+)")
+_TAG = re.compile(r"\((?P<tag>[^()/]+?) / 0x[0-9A-Fa-f]+\)")  # the container's codec tag: `(tmcd / 0x64636D74)`
+_FILENAME = re.compile(r"^\s+filename\s*: (?P<name>.+?)\s*$")  # a Matroska attachment's (or cover's) name
 _ROTATION = re.compile(r"(?i)display ?matrix: rotation of (?P<degrees>-?[\d.]+) degrees")
 # The pixel format's parenthesis of a video stream: `yuv420p(tv, bt709, top first)`, `yuv420p(progressive)`.
 _FIELDS = {
@@ -45,6 +47,8 @@ class ListedStream(msgspec.Struct, frozen=True, kw_only=True):
     attached_pic: bool = False  # a picture (cover art) carried as a one-frame video stream
     field_order: FieldOrder | None = None  # video: as the decoder reports it; None when not said
     rotation: int = 0  # video: the display matrix's counter-clockwise rotation, 0/90/180/270
+    tag: str | None = None  # the container's codec tag where ffmpeg shows one: `text` (QuickTime chapters), `tmcd`
+    filename: str | None = None  # a Matroska attachment's or attached picture's file name
 
 
 class Listing(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,6 +93,7 @@ def parse_listing(stderr: str) -> Listing:
         elif match := _STREAM.match(line):
             rest = match["rest"]
             stream_start = _STREAM_START.search(rest)
+            tag = _TAG.search(rest)
             kind = match["kind"].lower()
             streams.append(
                 ListedStream(
@@ -99,8 +104,11 @@ def parse_listing(stderr: str) -> Listing:
                     start=float(stream_start["start"]) if stream_start else None,
                     attached_pic="(attached pic)" in rest,
                     field_order=_field_order(rest) if kind == "video" else None,
+                    tag=tag["tag"] if tag else None,
                 )
             )
+        elif (match := _FILENAME.match(line)) and streams:
+            streams[-1] = msgspec.structs.replace(streams[-1], filename=match["name"])
         elif (match := _ROTATION.search(line)) and streams:
             streams[-1] = msgspec.structs.replace(streams[-1], rotation=_rotation(float(match["degrees"])))
     return Listing(start=start, chapters=tuple(chapters), streams=tuple(streams))

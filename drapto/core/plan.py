@@ -12,11 +12,12 @@ import msgspec
 
 from drapto.core import commands
 from drapto.core.audio import opus_kbps_for, opus_layout
+from drapto.core.carry import Carry, carried_attachments, carry, dropped_notice
 from drapto.core.chunks import plan_chunks
 from drapto.core.config import Config
 from drapto.core.filmmodel import choose_scouts, chunk_features
 from drapto.core.hdr import ColourInfo, classify, colour_args
-from drapto.core.media import AudioStream, MediaInfo, TextStream, VideoStream
+from drapto.core.media import AudioStream, MediaInfo, VideoStream
 from drapto.core.prediction import start_point
 from drapto.core.reach import first_scouts, may_settle
 from drapto.core.scenes import SceneScan
@@ -33,13 +34,10 @@ Mode = Literal["standard", "chunked"]
 TARGET_VMAF_SDR = 93.0
 TARGET_VMAF_HDR = 95.0
 
-# Matroska cannot hold these subtitle formats as they are; they are converted to the codec named.
-MKV_SUBTITLE_CONVERSIONS = {"Timed Text": "srt"}
-
 
 class Step(msgspec.Struct, frozen=True, kw_only=True):
     name: str  # doit sub-task name, also shown to users
-    stage: Literal["video", "audio", "mux"]
+    stage: Literal["video", "audio", "mux"]  # a cover's extraction is part of the mux stage
     argv: tuple[str, ...]
     inputs: tuple[str, ...]  # files whose content the result depends on
     target: str  # the finished file
@@ -70,16 +68,18 @@ def source_expectations(
     media: MediaInfo, *, width: int, height: int, attachments: int, dolby_vision: bool = False
 ) -> Expectations:
     """What an output of `media` must show: its streams, duration and colour, at the given picture size
-    and attachment count (a plan knows them; a finished output's check infers them)."""
+    and attachment count (a plan knows them; a finished output's check infers them). The subtitles and
+    chapters are those the output carries (drapto.core.carry)."""
     video = media.video[0]
+    carried = carry(media)
     return Expectations(
         width=width,
         height=height,
         duration=media.duration,
         video_duration=video.duration or media.duration,
         audio_channels=tuple(s.channels for s in media.audio),
-        subtitles=len(media.text),
-        chapters=len(media.chapters),
+        subtitles=len(carried.subtitles),
+        chapters=carried.chapters,
         attachments=attachments,
         dynamic=classify(video).dynamic,
         dolby_vision=dolby_vision,
@@ -130,10 +130,6 @@ def _audio_tags(stream: AudioStream) -> commands.StreamTags:
     )
 
 
-def _subtitle_codec(stream: TextStream) -> str:
-    return MKV_SUBTITLE_CONVERSIONS.get(stream.codec, "copy")
-
-
 def _crop_size(crop: str | None, width: int, height: int) -> tuple[int, int]:
     if not crop:
         return width, height
@@ -155,12 +151,14 @@ def target_vmaf(config: Config, colour: ColourInfo) -> float:
 
 
 class _Common(msgspec.Struct, frozen=True, kw_only=True):
-    """What both modes share: the audio and mux steps, the expectations, the notices."""
+    """What both modes share: the audio and cover steps, the expectations, the notices."""
 
     video: VideoStream
     colour: ColourInfo
     keep_rpu: bool
     audio_steps: tuple[Step, ...]
+    cover_steps: tuple[Step, ...]  # each attached picture extracted, for the mux to attach
+    carry: Carry
     expect: Expectations
     notices: tuple[str, ...]
 
@@ -203,19 +201,31 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
                 duration=stream.duration or media.duration,
             )
         )
+    carried = carry(media)
+    cover_steps = []
+    for cover in carried.covers:
+        target = paths.cover(cover.index, cover.filename)
+        argv = commands.cover_argv(ffmpeg, media.path, cover.index, partial_name(target))
+        step = Step(name=f"cover-{cover.index:02d}", stage="mux", argv=tuple(argv), inputs=(media.path,),
+                    target=target, partial=partial_name(target))  # fmt: skip
+        cover_steps.append(step)
+    if notice := dropped_notice(carried):
+        notices.append(notice)
     width, height = _crop_size(crop, video.width, video.height)
     expect = source_expectations(
-        media, width=width, height=height, attachments=len(media.attachments), dolby_vision=keep_rpu
+        media, width=width, height=height, attachments=carried_attachments(carried), dolby_vision=keep_rpu
     )
     return _Common(
-        video=video, colour=colour, keep_rpu=keep_rpu, audio_steps=tuple(audio_steps), expect=expect,
-        notices=tuple(notices),
+        video=video, colour=colour, keep_rpu=keep_rpu, audio_steps=tuple(audio_steps),
+        cover_steps=tuple(cover_steps), carry=carried,
+        expect=expect, notices=tuple(notices),
     )  # fmt: skip
 
 
-def _mux_step(media: MediaInfo, paths: WorkPaths, ffmpeg: str, attach: str | None = None) -> Step:
+def _mux_step(media: MediaInfo, paths: WorkPaths, ffmpeg: str, carried: Carry, attach: str | None = None) -> Step:
     video = media.video[0]
     audio_targets = [paths.audio(s.index) for s in media.audio]
+    covers = [paths.cover(c.index, c.filename) for c in carried.covers]
     return Step(
         name="mux",
         stage="mux",
@@ -228,12 +238,12 @@ def _mux_step(media: MediaInfo, paths: WorkPaths, ffmpeg: str, attach: str | Non
                 partial_name(paths.muxed),
                 video_tags=commands.StreamTags(language=video.language, title=video.title, disposition="default"),
                 audio_tags=[_audio_tags(s) for s in media.audio],
-                subtitle_codecs=[_subtitle_codec(s) for s in media.text],
-                attachments=len(media.attachments),
+                carry=carried,
+                cover_files=covers,
                 attach_json=attach,
             )
         ),
-        inputs=(media.path, paths.video, *audio_targets, *([attach] if attach else [])),
+        inputs=(media.path, paths.video, *audio_targets, *covers, *([attach] if attach else [])),
         target=paths.muxed,
         partial=partial_name(paths.muxed),
         duration=media.duration,
@@ -286,7 +296,7 @@ def plan_standard(
         crf=crf,
         preset=config.preset,
         crop=crop,
-        steps=(video_step, *common.audio_steps, _mux_step(media, paths, ffmpeg)),
+        steps=(video_step, *common.audio_steps, *common.cover_steps, _mux_step(media, paths, ffmpeg, common.carry)),
         expect=common.expect,
         dynamic=common.colour.dynamic,
         dolby_vision=common.colour.dolby_vision,
@@ -392,6 +402,7 @@ def plan_chunked(
         duration=scan.duration,
     )
     expect = msgspec.structs.replace(common.expect, frames=scan.frames, attachments=common.expect.attachments + 1)
+    mux = _mux_step(media, paths, ffmpeg, common.carry, attach=paths.chunk_results)
     return EncodePlan(
         source=media.path,
         paths=paths,
@@ -400,7 +411,7 @@ def plan_chunked(
         crf=crf_for(video.width, config),
         preset=config.preset,
         crop=crop,
-        steps=(concat, *common.audio_steps, _mux_step(media, paths, ffmpeg, attach=paths.chunk_results)),
+        steps=(concat, *common.audio_steps, *common.cover_steps, mux),
         expect=expect,
         dynamic=common.colour.dynamic,
         dolby_vision=common.colour.dolby_vision,

@@ -40,23 +40,21 @@ def first_scouts(count: int, settle: bool = True) -> tuple[int, ...]:
 
 
 def below_band(result: ChunkResult, search: SearchSettings) -> bool:
-    """Kept under the band because the band was out of reach: no try reached its floor (a chunk capped
-    by size whose best try reached it could have had the band, with more bytes than its source spent)."""
-    floor = search.target - search.below
-    return result.vmaf < floor and (not result.capped or best_vmaf(result) < floor)
+    """Kept under the band because the band was out of reach. Not a chunk capped by size: the ceiling kept
+    it from the lower CRFs, so its tries do not say whether the band was in reach."""
+    return result.vmaf < search.target - search.below and not result.capped
 
 
-def capped_notice(results: Sequence[ChunkResult], search: SearchSettings) -> str | None:
-    """The file's one line about chunks kept under the band by the size ceiling alone (those whose band
-    was out of reach anyway are in `out_of_reach_warning`); None when there are none."""
-    capped = [r for r in results if r.capped and not below_band(r, search)]
+def capped_notice(results: Sequence[ChunkResult]) -> str | None:
+    """The file's one line about chunks kept under the band by the size ceiling; None when there are none."""
+    capped = [r for r in results if r.capped]
     if not capped:
         return None
     scores = [r.vmaf for r in capped]
     crfs = [r.crf for r in capped]
     return (
-        f"{len(capped)} of {len(results)} chunks capped by size: reaching the target would take more bytes than "
-        f"the source spent on their frames, so each keeps the lowest CRF under its ceiling (CRF "
+        f"{len(capped)} of {len(results)} chunks capped by size: the CRFs that could reach the target take more "
+        f"bytes than the source spent on their frames, so each keeps the lowest CRF under its ceiling (CRF "
         f"{min(crfs):g}-{max(crfs):g}, VMAF {min(scores):.2f}-{max(scores):.2f}); --size-ceiling 0 lets them grow"
     )
 

@@ -25,6 +25,10 @@ class WorkPaths(msgspec.Struct, frozen=True, kw_only=True):
     def audio(self, index: int) -> str:
         return str(Path(self.workdir) / "audio" / f"{index:02d}.mka")
 
+    def cover(self, index: int, filename: str) -> str:
+        """An attached picture of the source (its ffmpeg index), extracted to be attached to the output."""
+        return str(Path(self.workdir) / "covers" / f"{index:02d}-{filename}")
+
     @property
     def encoded(self) -> str:
         """The kept chunk encodes and the concat list that joins them."""

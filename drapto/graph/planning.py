@@ -127,9 +127,12 @@ def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[
     return job, plan
 
 
-def scan_job(job: Job, media: MediaInfo, crop: str | None, folder: Path, on_progress: Any = None) -> SceneScan:
+def scan_job(
+    job: Job, media: MediaInfo, crop: str | None, folder: Path, on_progress: Any = None, *, on_stderr: Any = None
+) -> SceneScan:
     try:
-        return scan_scenes(job.ffmpeg, job.source, require_video(media).video[0], crop, folder, on_progress)
+        video = require_video(media).video[0]
+        return scan_scenes(job.ffmpeg, job.source, video, crop, folder, on_progress, on_stderr=on_stderr)
     finally:
         if folder.name.startswith("drapto-plan-"):
             shutil.rmtree(folder, ignore_errors=True)

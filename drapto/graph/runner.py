@@ -209,10 +209,14 @@ def parse_progress_block(values: dict[str, str]) -> Progress | None:
 
 
 def run_with_progress(
-    argv: Sequence[str], on_progress: Callable[[Progress], None] | None = None, *, cwd: str | None = None
+    argv: Sequence[str],
+    on_progress: Callable[[Progress], None] | None = None,
+    *,
+    cwd: str | None = None,
+    on_stderr: Callable[[str], None] | None = None,
 ) -> None:
-    """Run a long ffmpeg command (in `cwd` when given), reporting its `-progress` blocks; raise
-    ProcessError on failure.
+    """Run a long ffmpeg command (in `cwd` when given), reporting its `-progress` blocks (and, with
+    `on_stderr`, each stderr line, in the order the two arrive); raise ProcessError on failure.
 
     On cancellation (Ctrl-C, SIGTERM) the child is terminated, so no ffmpeg outlives drapto; children of
     worker threads are registered for `terminate_all`.
@@ -235,8 +239,16 @@ def run_with_progress(
                         on_progress(report)
 
     async def _pump_stderr(stream: Any) -> None:
+        buffer = ""
         async for chunk in TextReceiveStream(stream, errors="replace"):
             stderr_tail.extend(chunk.splitlines())
+            if on_stderr is not None:
+                buffer += chunk
+                *lines, buffer = buffer.split("\n")
+                for line in lines:
+                    on_stderr(line)
+        if on_stderr is not None and buffer:
+            on_stderr(buffer)
 
     async def _run() -> int:
         process = await anyio.open_process(spawn_argv(argv), env=_env(), stdin=subprocess.DEVNULL, cwd=cwd)

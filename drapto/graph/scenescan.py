@@ -28,8 +28,11 @@ def scan_scenes(
     crop: str | None,
     folder: Path,
     on_progress: Callable[[Progress], None] | None = None,
+    *,
+    on_stderr: Callable[[str], None] | None = None,
 ) -> SceneScan:
-    """Decode the video once with scdet; the raw printouts live in a scratch folder under `folder`."""
+    """Decode the video once with scdet; the raw printouts live in a scratch folder under `folder`.
+    `on_stderr` sees each line ffmpeg prints (at `-loglevel error`: what went wrong reading the source)."""
     folder.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="scan-", dir=folder))
     try:
@@ -37,7 +40,7 @@ def scan_scenes(
             ffmpeg, source, crop=crop, scan_width=scan_width(video, crop), frames_log=FRAMES_LOG,
             keyframes_log=KEYFRAMES_LOG, packets_log=PACKETS_LOG,
         )  # fmt: skip
-        run_with_progress(argv, on_progress, cwd=str(scratch))
+        run_with_progress(argv, on_progress, cwd=str(scratch), on_stderr=on_stderr)
         try:
             return parse_scan(
                 (scratch / FRAMES_LOG).read_text(errors="replace"),

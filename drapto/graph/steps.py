@@ -22,6 +22,7 @@ from drapto.core.workpaths import partial_name, work_paths
 from drapto.errors import SourceDamagedError, ValidationError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.cropdetect import analyse_crop
+from drapto.graph.damage import SourceErrors, damage_warning
 from drapto.graph.executor import ChunkExecutor
 from drapto.graph.planning import Job, scan_job
 from drapto.graph.probe import probe, require_video
@@ -103,10 +104,13 @@ def run_step(job: Job, step: Step, emit: Emit) -> None:
     def progress(report: Progress) -> None:
         emit(progress_event(job.source, step.name, report, step.duration))
 
-    run_with_progress(step.argv, progress)
+    seen = SourceErrors() if step.stage == "video" else None  # the one pass that decodes the whole source
+    run_with_progress(step.argv, progress, on_stderr=seen)
     Path(step.target + ".stamp").unlink(missing_ok=True)
     os.replace(partial, step.target)
     Path(step.target + ".stamp").write_bytes(_stamp(step))
+    if seen is not None and (warning := damage_warning(job.ffmpeg, job.source, seen)):
+        emit(events.Notice(file=job.source, level="warning", message=warning))
     emit(events.StepFinished(file=job.source, step=step.name, elapsed=time.monotonic() - started))
 
 
@@ -147,10 +151,13 @@ def write_scenes(job: Job, emit: Emit) -> None:
     def progress(report: Progress) -> None:
         emit(progress_event(job.source, "scenes", report, duration))
 
-    scan = scan_job(job, media, crop, Path(paths.workdir), progress)
+    seen = SourceErrors()
+    scan = scan_job(job, media, crop, Path(paths.workdir), progress, on_stderr=seen)
     damaged = damaged_source(scan.duration, media.duration)
     if damaged:  # found before any chunk is encoded
         raise SourceDamagedError(damaged)
+    if warning := damage_warning(job.ffmpeg, job.source, seen):  # damaged, but it decodes to its end
+        emit(events.Notice(file=job.source, level="warning", message=warning))
     write_atomic(paths.scenes, msgspec.json.encode(ScanFile(version=SCENES_VERSION, crop=crop, scan=scan)))
     emit(events.StepFinished(file=job.source, step="scenes", elapsed=time.monotonic() - started))
 
@@ -217,7 +224,8 @@ def run_chunk(
             capped=result.capped,
         )
     )
-    if not result.in_band and not reach.below_band(result, unit.search):  # below: one warning at the concat
+    # below the band: one warning at the concat (out of reach) or one notice (capped by size)
+    if not result.in_band and not result.capped and not reach.below_band(result, unit.search):
         emit(
             events.Notice(
                 file=job.source,
@@ -246,7 +254,7 @@ def concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
         warning = reach.out_of_reach_warning(results, first.search, scored)
         if warning:
             emit(events.Notice(file=job.source, level="warning", message=warning))
-        capped = reach.capped_notice(results, first.search)
+        capped = reach.capped_notice(results)
         if capped:
             emit(events.Notice(file=job.source, level="info", message=capped))
     Path(plan.paths.encoded).mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from drapto.core.scenes import SceneScan
 from drapto.core.workpaths import work_paths
 
 # Bump when the probe's Struct or parser changes, so old probe.json files are rebuilt.
-PROBE_VERSION = "probe-2"
+PROBE_VERSION = "probe-3"
 
 
 # Bump when crop sampling or the decision rules change, so old crop.json files are rebuilt.
