@@ -55,7 +55,8 @@ def capped_notice(results: Sequence[ChunkResult]) -> str | None:
     return (
         f"{len(capped)} of {len(results)} chunks capped by size: the CRFs that could reach the target take more "
         f"bytes than the source spent on their frames, so each keeps the lowest CRF under its ceiling (CRF "
-        f"{min(crfs):g}-{max(crfs):g}, VMAF {min(scores):.2f}-{max(scores):.2f}); --size-ceiling 0 lets them grow"
+        f"{min(crfs):g}-{max(crfs):g}, VMAF {min(scores):.2f}-{max(scores):.2f}); --size-ceiling 0 lets them grow, and "
+        "on grain --film-grain N may reach the target for fewer bytes"
     )
 
 

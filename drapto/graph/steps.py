@@ -255,8 +255,8 @@ def concat(job: Job, plan: EncodePlan, step: Step, emit: Emit) -> None:
         if warning:
             emit(events.Notice(file=job.source, level="warning", message=warning))
         capped = reach.capped_notice(results)
-        if capped:
-            emit(events.Notice(file=job.source, level="info", message=capped))
+        if capped:  # the target the user asked for was not kept there: said as loudly as out of reach
+            emit(events.Notice(file=job.source, level="warning", message=capped))
     Path(plan.paths.encoded).mkdir(parents=True, exist_ok=True)
     listing = commands.concat_list([(Path(u.target).name, u.chunk.duration) for u in plan.chunks])
     Path(plan.paths.concat_list).write_text(listing, encoding="utf-8")
