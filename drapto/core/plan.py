@@ -10,12 +10,13 @@ from typing import Literal
 
 import msgspec
 
-from drapto.core import commands
+from drapto.core import commands, picture
 from drapto.core.chunks import plan_chunks
 from drapto.core.config import Config
 from drapto.core.filmmodel import choose_scouts, chunk_features
 from drapto.core.hdr import ColourInfo, classify, colour_args
 from drapto.core.media import AudioStream, MediaInfo, TextStream, VideoStream
+from drapto.core.picture import Fields
 from drapto.core.prediction import start_point
 from drapto.core.reach import first_scouts
 from drapto.core.scenes import SceneScan
@@ -103,6 +104,8 @@ class EncodePlan(msgspec.Struct, frozen=True, kw_only=True):
     dynamic: str = "SDR"
     dolby_vision: str | None = None  # the source's profile
     notices: tuple[str, ...] = ()  # things the user must be told before encoding
+    rotation: int = 0  # the source's display rotation, which ffmpeg's autorotate turns the pixels by
+    fields: Fields | None = None  # the interlace verdict and its treatment (None: not judged)
     target_vmaf: float | None = None  # chunked: the per-chunk VMAF target
     chunks: tuple[ChunkUnit, ...] = ()  # chunked: one work unit per chunk, in source order
     workers: int = 1  # chunked: chunk units run at once
@@ -151,8 +154,11 @@ def _crop_size(crop: str | None, width: int, height: int) -> tuple[int, int]:
     return w, h
 
 
-def effective_mode(config: Config, colour: ColourInfo) -> Mode:
-    """`auto` is chunked, except for Dolby Vision, which takes the standard path unless asked for."""
+def effective_mode(config: Config, colour: ColourInfo, fields: Fields | None = None) -> Mode:
+    """`auto` is chunked, except for Dolby Vision, which takes the standard path unless asked for. Inverse
+    telecine always takes the standard path: decimate's cycles of 5 do not restart at a chunk's cut."""
+    if fields is not None and fields.treatment == "ivtc":
+        return "standard"
     if config.mode != "auto":
         return config.mode
     return "standard" if colour.dolby_vision is not None else "chunked"
@@ -175,7 +181,10 @@ class _Common(msgspec.Struct, frozen=True, kw_only=True):
     notices: tuple[str, ...]
 
 
-def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, dolby_vision_rpu: bool) -> _Common:
+def _common(
+    media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, dolby_vision_rpu: bool, config: Config,
+    fields: Fields | None,
+) -> _Common:  # fmt: skip
     if not media.video:
         raise InputError(f"No video stream in {media.path}")
     video = media.video[0]
@@ -185,6 +194,8 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
     colour = classify(video)
     keep_rpu = colour.dolby_vision is not None and dolby_vision_rpu
     notices = []
+    if fields is not None and fields.treatment == "ivtc" and effective_mode(config, colour) == "chunked":
+        notices.append(picture.IVTC_STANDARD_NOTICE)
     if colour.dolby_vision is not None and not keep_rpu:
         notices.append(
             f"Dolby Vision (profile {colour.dolby_vision}) will be LOST: this ffmpeg's libsvtav1 has no "
@@ -213,7 +224,7 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
                 duration=stream.duration or media.duration,
             )
         )
-    width, height = _crop_size(crop, video.width, video.height)
+    width, height = _crop_size(crop, *picture.displayed_size(media))
     expect = source_expectations(
         media, width=width, height=height, attachments=len(media.attachments), dolby_vision=keep_rpu
     )
@@ -258,11 +269,13 @@ def plan_standard(
     output: Path,
     crop: str | None = None,
     dolby_vision_rpu: bool = True,
+    fields: Fields | None = None,
 ) -> EncodePlan:
     """One CRF encode of the whole video (CRF by width class), one Opus step per audio stream, one mux.
-    `dolby_vision_rpu` says whether this ffmpeg's libsvtav1 can carry a Dolby Vision RPU."""
+    `dolby_vision_rpu` says whether this ffmpeg's libsvtav1 can carry a Dolby Vision RPU; `fields` is the
+    crop step's verdict on interlacing (None: progressive)."""
     paths = work_paths(output)
-    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
+    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu, config, fields)
     video = common.video
     crf = crf_for(video.width, config)
     video_step = Step(
@@ -278,7 +291,7 @@ def plan_standard(
                 keyint_seconds=config.keyint_seconds,
                 film_grain=config.film_grain,
                 film_grain_denoise=config.film_grain_denoise,
-                crop=crop,
+                picture=picture.video_filters(crop, fields),
                 colour=colour_args(common.colour),
                 dolby_vision=common.keep_rpu,
             )
@@ -301,6 +314,8 @@ def plan_standard(
         dynamic=common.colour.dynamic,
         dolby_vision=common.colour.dolby_vision,
         notices=common.notices,
+        rotation=picture.rotation_of(media),
+        fields=fields,
     )
 
 
@@ -324,11 +339,13 @@ def plan_chunked(
     budget: Budget,
     crop: str | None = None,
     dolby_vision_rpu: bool = True,
+    fields: Fields | None = None,
 ) -> EncodePlan:
     """Scene chunks, each a work unit that searches its CRF to the VMAF target; a concat step joins the
-    kept encodes; audio and mux as in the standard path, plus the chunk results attached to the output."""
+    kept encodes; audio and mux as in the standard path, plus the chunk results attached to the output.
+    Chunks are source frame ranges: inverse telecine, which drops frames, is planned standard."""
     paths = work_paths(output)
-    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
+    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu, config, fields)
     video = common.video
     target = target_vmaf(config, common.colour)
     chunks = plan_chunks(
@@ -346,6 +363,7 @@ def plan_chunked(
             threads=threads,
         ),
         crop=crop,
+        picture=picture.video_filters(crop, fields),
         colour=tuple(colour_args(common.colour)),
         dolby_vision=common.keep_rpu,
     )
@@ -402,6 +420,8 @@ def plan_chunked(
         dynamic=common.colour.dynamic,
         dolby_vision=common.colour.dolby_vision,
         notices=common.notices,
+        rotation=picture.rotation_of(media),
+        fields=fields,
         target_vmaf=target,
         chunks=tuple(units),
         workers=workers,
@@ -410,10 +430,11 @@ def plan_chunked(
 
 
 def required_capabilities(
-    plan: EncodePlan, crop_setting: str = "none", *, chunked: bool = False
+    plan: EncodePlan, crop_setting: str = "none", *, chunked: bool = False, deinterlace: str = "off"
 ) -> dict[str, set[str]]:
     """The ffmpeg encoders and filters this plan's commands use, for the start-up check; `crop_setting`
-    adds what crop detection and a crop still to be decided will need, `chunked` what the scene scan and
+    and `deinterlace` what crop and field detection and a crop or treatment still to be decided will need,
+    `chunked` what the scene scan and
     the chunk encodes will (before the scan, the plan itself is the standard one)."""
     encoders, filters = {"libsvtav1"}, set()
     if chunked or plan.mode == "chunked":
@@ -425,4 +446,5 @@ def required_capabilities(
         filters.add("crop")
     if crop_setting == "auto":
         filters.add("cropdetect")
+    filters |= picture.field_capabilities(plan.fields, deinterlace)
     return {"encoders": encoders, "filters": filters}

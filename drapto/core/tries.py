@@ -50,7 +50,7 @@ def try_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
         seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
-        crf=crf, preset=encode.preset, svt=encode.svt, crop=encode.crop, colour=encode.colour,
+        crf=crf, preset=encode.preset, svt=encode.svt, picture=encode.picture, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{try_name(crf)}.vmaf.json"),
     )  # fmt: skip
@@ -71,7 +71,7 @@ def probe_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
         seek=window.seek, stop=window.stop, frames=window.frames,
-        crf=crf, preset=encode.preset, svt=encode.svt, crop=encode.crop, colour=encode.colour,
+        crf=crf, preset=encode.preset, svt=encode.svt, picture=encode.picture, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{probe_name(crf)}.vmaf.json"),
     )  # fmt: skip

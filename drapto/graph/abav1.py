@@ -107,7 +107,7 @@ def cut_argv(unit: ChunkUnit, target: str) -> list[str]:
     chunk = unit.chunk
     return commands.chunk_cut_argv(
         unit.ffmpeg, unit.source, target, seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
-        crop=unit.encode.crop, colour=unit.encode.colour,
+        picture=unit.encode.picture, colour=unit.encode.colour,
     )  # fmt: skip
 
 
@@ -124,7 +124,7 @@ def score_argv(unit: ChunkUnit, encoded: str) -> list[str]:
     chunk, scoring = unit.chunk, try_scoring(unit)
     return commands.chunk_score_argv(
         unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
-        crop=unit.encode.crop, scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, SCORE_LOG),
+        picture=unit.encode.picture, scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, SCORE_LOG),
     )  # fmt: skip
 
 

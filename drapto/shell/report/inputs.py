@@ -13,6 +13,7 @@ from pathlib import Path
 
 from drapto.core import commands
 from drapto.core.media import MediaInfo
+from drapto.core.picture import displayed_size
 from drapto.core.vmaf import INDEX_CLOCK, frame_scores, libvmaf_filter, scoring_for, side_filter
 from drapto.errors import DraptoError, InputError
 from drapto.graph.probe import probe, require_video
@@ -121,7 +122,7 @@ def make_report(
     source_media = _source_media(source) if source else None
     source_bytes = source.stat().st_size if source_media is not None and source else None
     size = (media.video[0].width, media.video[0].height)
-    source_size = (source_media.video[0].width, source_media.video[0].height) if source_media else None
+    source_size = displayed_size(source_media) if source_media else None
     known_crop = crop_of(crop if crop is not None else (results.crop if results else None), source_size, size)
     whole = None
     if vmaf:
