@@ -13,9 +13,10 @@ size is compared or chosen: expectations, crop checks, VMAF scoring size, the sc
 
 Fields. Interlaced and telecined sources are found from two witnesses that both lie at times: the
 stream's field-order flag (ffmpeg's listing) and `idet` run on the crop samples (which decode frames spread
-over the film). idet misjudges synthetic pictures (progressive `testsrc2` at 160x120 reads 47 TFF and 25 BFF
-of 72 frames), so an unflagged source counts as interlaced only when idet's evidence is overwhelming and
-consistent in one field order. Interlaced video is deinterlaced with `bwdif`, one frame per frame (frame
+over the film). idet misjudges synthetic pictures: progressive `testsrc2` reads TFF on every frame of
+the crop samples at 160x120 to 640x360 (22 of 22 on a 3 s clip), as woven video does, so idet alone never
+makes a source interlaced; only its repeated-field pattern (the 3:2 pulldown signature, which synthetic
+pictures do not show) makes an unflagged source telecined. Interlaced video is deinterlaced with `bwdif`, one frame per frame (frame
 count and times kept); telecined film (3:2 pulldown: about a fifth of the frames repeat a top field and a
 fifth a bottom one) is inverse-telecined to 24000/1001 (`fieldmatch`, `bwdif` on what it could not
 match, `decimate`: one frame of every 5 dropped, a last partial cycle kept whole).
@@ -40,10 +41,6 @@ BWDIF = "bwdif=mode=send_frame:parity=auto:deint=all"
 IVTC_RATE = "24000/1001"
 IVTC_CYCLE = 5  # decimate drops one frame of every cycle of 5
 
-# idet's evidence: an unflagged source is interlaced only if idet decided at least half the frames it saw
-# and at least 90 % of those went to one field order (real woven video: 150 of 150; testsrc2: at most 65 %).
-_UNFLAGGED_DECIDED = 0.5
-_UNFLAGGED_ORDER = 0.9
 _MIN_FRAMES = 20  # fewer frames than this (two 10-frame samples) is too little for idet to outvote a flag
 # The 3:2 signature: in every 5 frames one repeats a top field and one a bottom field (2 of 5 frames).
 _REPEATED_EACH = 0.1
@@ -139,9 +136,11 @@ def judge_fields(flag: FieldOrder | None, idet: Idet | None) -> tuple[Found, Lit
 
     A flagged source (tff/bff) is interlaced unless idet reads more progressive frames than interlaced ones
     (progressive content coded as interlaced); with too little evidence (fewer than 20 frames, or idet
-    undecided on 80 % of them) the flag stands. An unflagged source is interlaced only when idet decided at
-    least half the frames and 90 % of those in one field order. Interlaced with the 3:2 repeated-field
-    signature (each of top and bottom repeated in 10 % of the frames, 25 % together) is telecined."""
+    undecided on 80 % of them) the flag stands. An unflagged source stays progressive whatever idet's
+    multi-frame verdicts say (synthetic pictures read as interlaced), unless idet also finds the 3:2
+    signature: interlaced verdicts outnumbering progressive ones, and frames repeating a top field and
+    frames repeating a bottom field, each at least 10 % of the frames and together at least 25 %. A
+    flagged, interlaced source with that signature is telecined too."""
     flagged = flag in ("tff", "bff")
     if idet is None or idet.frames == 0:
         if flagged:
@@ -161,11 +160,7 @@ def judge_fields(flag: FieldOrder | None, idet: Idet | None) -> tuple[Found, Lit
             why = f"field flag {flag.upper()}, {seen}"
         order = flag if (idet.tff == idet.bff) else order  # type: ignore[assignment]
     else:
-        verdict = (
-            idet.frames >= _MIN_FRAMES
-            and decided >= _UNFLAGGED_DECIDED * idet.frames
-            and max(idet.tff, idet.bff) >= _UNFLAGGED_ORDER * decided
-        )
+        verdict = interlaced > idet.progressive and _telecine_signature(idet)
         why = f"field flag {flag or 'none'}, {seen}"
     if not verdict:
         return "progressive", order, why
