@@ -7,6 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from drapto.core.chunks import plan_chunks, with_neighbours
 from drapto.core.listing import ListedStream, Listing
 from drapto.core.media import MediaInfo, VideoStream
 from drapto.core.picture import (
@@ -21,6 +22,7 @@ from drapto.core.picture import (
     sum_idet,
     video_filters,
 )
+from drapto.core.scenes import SceneScan
 
 # What `-vf idet,cropdetect` printed for one 10-frame sample of the telecined 320x240 source: an empty
 # printout from a graph ffmpeg configured and dropped, then the real one.
@@ -127,3 +129,28 @@ def _media(rotation: int) -> MediaInfo:
 def test_a_quarter_turn_swaps_the_displayed_size():
     assert displayed_size(_media(0)) == displayed_size(_media(180)) == (640, 360)
     assert displayed_size(_media(90)) == displayed_size(_media(270)) == (360, 640)
+
+
+@given(
+    st.lists(st.floats(min_value=0, max_value=40), min_size=30, max_size=400),
+    st.integers(min_value=0, max_value=3),
+)
+def test_neighbours_widen_each_read_and_keep_exactly_the_chunk(scores, frames):
+    rate = 25.0
+    scan = SceneScan(
+        frames=len(scores), duration=len(scores) / rate, times=tuple(i / rate for i in range(len(scores))),
+        scores=tuple(scores), keyframes=(0,),
+    )  # fmt: skip
+    chunks = plan_chunks(scan, min_seconds=0.4, max_seconds=1.0, threshold=20.0)
+    widened = with_neighbours(scan, chunks, frames)
+    assert len(widened) == len(chunks)
+    for plain, wide in zip(chunks, widened, strict=True):
+        assert (wide.start, wide.end) == (plain.start, plain.end)
+        assert wide.lead == min(frames, plain.start) and wide.tail == min(frames, scan.frames - plain.end)
+        assert wide.read == plain.frames + wide.lead + wide.tail
+        # the seek lands halfway before the first frame read, the stop halfway after the last
+        first, last = plain.start - wide.lead, plain.end + wide.tail
+        assert wide.seek == (0.0 if first == 0 else (scan.times[first - 1] + scan.times[first]) / 2)
+        assert wide.stop == (None if last >= scan.frames else (scan.times[last - 1] + scan.times[last]) / 2)
+        reads_more = wide.lead or wide.tail
+        assert wide.keep == ((wide.lead, wide.lead + plain.frames) if reads_more else None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -116,8 +117,10 @@ def test_interlaced_video_is_deinterlaced_frame_for_frame_in_both_modes(sources,
     assert len(timeline) == 75
     plan = run_drapto("plan", source, tmp_path / "plan.mkv", "--chunked", env=SMALL_CHUNKS)
     assert "# fields: interlaced (field flag TFF" in plan.stdout
-    # the chunk's encode and its VMAF reference both come from the same deinterlaced split
-    assert "trim=end_frame=25,bwdif=mode=send_frame:parity=auto:deint=all,format=yuv420p10le,split[enc][ref]" in (
+    # the chunk's encode and its VMAF reference both come from the same deinterlaced split (the middle
+    # chunk reads a neighbour frame either side for bwdif and drops them after it)
+    bwdif = "bwdif=mode=send_frame:parity=auto:deint=all"
+    assert f"trim=end_frame=27,{bwdif},trim=start_frame=1:end_frame=26,format=yuv420p10le,split[enc][ref]" in (
         plan.stdout
     )
     for mode in ("standard", "chunked"):
@@ -128,6 +131,35 @@ def test_interlaced_video_is_deinterlaced_frame_for_frame_in_both_modes(sources,
         assert packets(ffmpeg, output) == timeline  # every frame, at the source's times
         verdicts = idet(ffmpeg, output)
         assert verdicts["progressive"] >= 0.9 * 75, verdicts  # the source: TFF on every frame
+
+
+def frame_md5s(ffmpeg: str, *args: str) -> list[str]:
+    """The MD5 of every decoded frame's pixels (framemd5), for `ffmpeg ARGS -f framemd5 -`."""
+    listing = subprocess.run(
+        [ffmpeg, "-hide_banner", "-loglevel", "error", *args, "-f", "framemd5", "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [line.split(",")[-1].strip() for line in listing.splitlines() if line and not line.startswith("#")]
+
+
+def test_each_chunk_deinterlaces_its_frames_as_a_whole_file_pass_does(sources, ffmpeg, tmp_path):
+    """bwdif looks at a frame's neighbours: each chunk reads one frame either side and drops them again, so
+    its filtered frames are the whole-file pass's, edges included (without: 30 dB PSNR at a chunk's start)."""
+    source = sources["interlaced"]
+    whole = frame_md5s(ffmpeg, "-i", str(source), "-map", "0:v:0", "-vf", "bwdif=mode=send_frame:parity=auto:deint=all")
+    plan = run_drapto("plan", source, tmp_path / "plan.mkv", "--chunked", env=SMALL_CHUNKS)
+    assert plan.returncode == 0, plan.stderr
+    rows = re.findall(r"^#  (\d+) +\S+ +\S+ +(\d+) ", plan.stdout, re.M)
+    commands = [shlex.split(line) for line in plan.stdout.splitlines() if "split[enc][ref]" in line]
+    assert len(rows) == len(commands) == 3
+    start = 0
+    for (_, frames), argv in zip(rows, commands, strict=True):
+        window = argv[argv.index("-y") + 1 : argv.index("-i")]  # the chunk's -ss/-t
+        chain = argv[argv.index("-filter_complex") + 1].removeprefix("[0:V:0]").split(",format=")[0]
+        got = frame_md5s(ffmpeg, *window, "-i", str(source), "-map", "0:v:0", "-vf", chain)
+        assert got == whole[start : start + int(frames)], f"chunk from frame {start}"
+        start += int(frames)
+    assert start == len(whole) == 75
 
 
 def test_telecined_film_is_inverse_telecined_in_standard_mode(sources, ffmpeg, tmp_path):

@@ -227,6 +227,7 @@ def chunk_encode_argv(
     preset: int,
     svt: str,
     picture: str | None,
+    keep: tuple[int, int] | None = None,
     colour: Sequence[str] = (),
     dolby_vision: bool = False,
     scoring_filter: str,
@@ -236,16 +237,15 @@ def chunk_encode_argv(
 
     An accurate input seek to `seek` (halfway before the chunk's first frame) decodes from the keyframe at
     or before it and drops the frames before; `-t` stops reading halfway after the last frame, and `trim`
-    guarantees the count. The decoded frames, through the picture's filters (`picture`: field treatment,
-    crop) and made 10-bit, are split: one copy goes to SVT-AV1 (the
+    guarantees the count. The decoded frames, through the picture's filters (`picture`, `keep`: see
+    `_chunk_frames`) and made 10-bit, are split: one copy goes to SVT-AV1 (the
     fractional CRF only reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the
     VMAF reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
     log goes to a relative file name (ffmpeg runs in the chunk's folder)."""
-    picture_filters = f"{picture}," if picture else ""
     return [
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
-        "-filter_complex", f"[0:V:0]trim=end_frame={frames},{picture_filters}format=yuv420p10le,split[enc][ref]",
+        "-filter_complex", f"[0:V:0]{_chunk_frames(frames, picture, keep)},format=yuv420p10le,split[enc][ref]",
         "-map", "[enc]",
         "-c:v", "libsvtav1",
         "-preset", str(preset),
@@ -324,6 +324,13 @@ def dump_attachment_argv(ffmpeg: str, path: str, filename: str, target: str) -> 
     ]  # fmt: skip
 
 
+def _chunk_frames(frames: int, picture: str | None, keep: tuple[int, int] | None) -> str:
+    """The first `frames` frames read, the picture's filters, then with `keep` only the filtered frames
+    [a, b) (neighbours read beyond the chunk for the field filter go again)."""
+    keep_filter = [f"trim=start_frame={keep[0]}:end_frame={keep[1]}"] if keep else []
+    return ",".join([f"trim=end_frame={frames}", *([picture] if picture else []), *keep_filter])
+
+
 def _chunk_window(seek: float, stop: float | None) -> list[str]:
     """The input options that read one chunk, as `chunk_encode_argv` reads it (see there)."""
     return (["-ss", f"{seek:.6f}"] if seek > 0 else []) + (["-t", f"{stop - seek:.6f}"] if stop is not None else [])
@@ -338,18 +345,18 @@ def chunk_cut_argv(
     stop: float | None,
     frames: int,
     picture: str | None,
+    keep: tuple[int, int] | None = None,
     colour: Sequence[str] = (),
 ) -> list[str]:
     """The chunk's frames, read as `chunk_encode_argv` reads them, through the picture's filters, to a lossless 10-bit FFV1
     file: the input ab-av1 needs, as its search and encode run on a file. `-g 1` makes every frame a
     keyframe, so ab-av1's stream-copy samples start exactly where it asks; `colour` tags the file with
     the source's colour, which ab-av1's encode then inherits."""
-    picture_filters = f",{picture}" if picture else ""
     return [
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
         "-map", "0:V:0",
-        "-vf", f"trim=end_frame={frames}{picture_filters}",
+        "-vf", _chunk_frames(frames, picture, keep),
         "-c:v", "ffv1", "-level", "3", "-g", "1",
         "-pix_fmt", "yuv420p10le",
         *colour,
@@ -402,6 +409,7 @@ def chunk_score_argv(
     stop: float | None,
     frames: int,
     picture: str | None,
+    keep: tuple[int, int] | None = None,
     scoring_filter: str,
     libvmaf: str,
 ) -> list[str]:
@@ -409,14 +417,13 @@ def chunk_score_argv(
     it): distorted first, reference second. `libvmaf` names its per-frame log relative to the chunk's
     folder, where ffmpeg runs, as in `chunk_encode_argv`. `scoring_filter` retimes both sides from their
     frame index (vmaf.side_filter), so libvmaf pairs frames by position whatever clock each file kept."""
-    picture_filters = f"{picture}," if picture else ""
     return [
         ffmpeg, *_RUN_FLAGS,
         "-i", encoded,
         *_chunk_window(seek, stop), "-i", source,
         "-filter_complex",
         f"[0:V:0]{scoring_filter}[dis];"
-        f"[1:V:0]trim=end_frame={frames},{picture_filters}format=yuv420p10le,{scoring_filter}[ref];"
+        f"[1:V:0]{_chunk_frames(frames, picture, keep)},format=yuv420p10le,{scoring_filter}[ref];"
         f"[dis][ref]{libvmaf}[vmaf]",
         "-map", "[vmaf]", "-f", "null", "-",
     ]  # fmt: skip

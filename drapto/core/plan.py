@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 
 from drapto.core import commands, picture
-from drapto.core.chunks import plan_chunks
+from drapto.core.chunks import plan_chunks, with_neighbours
 from drapto.core.config import Config
 from drapto.core.filmmodel import choose_scouts, chunk_features
 from drapto.core.hdr import ColourInfo, classify, colour_args
@@ -155,8 +155,7 @@ def _crop_size(crop: str | None, width: int, height: int) -> tuple[int, int]:
 
 
 def effective_mode(config: Config, colour: ColourInfo, fields: Fields | None = None) -> Mode:
-    """`auto` is chunked, except for Dolby Vision, which takes the standard path unless asked for. Inverse
-    telecine always takes the standard path: decimate's cycles of 5 do not restart at a chunk's cut."""
+    """`auto` is chunked, but standard for Dolby Vision; inverse telecine always standard (see picture.py)."""
     if fields is not None and fields.treatment == "ivtc":
         return "standard"
     if config.mode != "auto":
@@ -352,6 +351,7 @@ def plan_chunked(
         scan, min_seconds=config.chunk_min_seconds, max_seconds=config.chunk_max_seconds,
         threshold=config.scene_threshold, probe_seconds=config.probe_seconds,
     )  # fmt: skip
+    chunks = with_neighbours(scan, chunks, 1 if fields is not None and fields.treatment == "bwdif" else 0)
     workers, threads = budget.split(video.width, video.height, len(chunks))
     width, height = common.expect.width, common.expect.height
     encode = EncodeSettings(

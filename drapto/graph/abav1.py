@@ -106,7 +106,7 @@ def attempt_key(unit: ChunkUnit, attempt: Attempt) -> str:
 def cut_argv(unit: ChunkUnit, target: str) -> list[str]:
     chunk = unit.chunk
     return commands.chunk_cut_argv(
-        unit.ffmpeg, unit.source, target, seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
+        unit.ffmpeg, unit.source, target, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep,
         picture=unit.encode.picture, colour=unit.encode.colour,
     )  # fmt: skip
 
@@ -123,7 +123,7 @@ def attempt_argv(unit: ChunkUnit, ab_av1: str, attempt: Attempt, target: str) ->
 def score_argv(unit: ChunkUnit, encoded: str) -> list[str]:
     chunk, scoring = unit.chunk, try_scoring(unit)
     return commands.chunk_score_argv(
-        unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
+        unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep,
         picture=unit.encode.picture, scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, SCORE_LOG),
     )  # fmt: skip
 
