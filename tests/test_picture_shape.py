@@ -42,10 +42,17 @@ def sources(ffmpeg, tmp_path_factory) -> dict[str, Path]:
         [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-display_rotation", "90", "-i", str(plain),
          "-c", "copy", str(rotated)], check=True,
     )  # fmt: skip
+    anamorphic = _make(ffmpeg, folder / "ana.mp4", "testsrc2=s=352x240:r=24:d=2,setsar=40/33", X264, audio=False)
+    turned_anamorphic = folder / "ana90.mp4"  # 352x240 at SAR 40:33 (DAR 16:9), displayed turned: 9:16
+    subprocess.run(
+        [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-display_rotation", "90", "-i", str(anamorphic),
+         "-c", "copy", str(turned_anamorphic)], check=True,
+    )  # fmt: skip
     woven = f"{MOTION},tinterlace=mode=interleave_top"
     telecined = f"{MOTION},fps=24000/1001,telecine=first_field=top:pattern=23,setfield=tff"
     return {
         "rotated": rotated,
+        "rotated_anamorphic": turned_anamorphic,
         "interlaced": _make(ffmpeg, folder / "i25.mkv", f"{woven},setfield=tff", INTERLACED_X264),
         "woven_unflagged": _make(ffmpeg, folder / "woven.mkv", f"{woven},setfield=prog", X264, audio=False),
         "telecined": _make(ffmpeg, folder / "tc.mkv", telecined, INTERLACED_X264),
@@ -107,6 +114,15 @@ def test_a_rotated_phone_video_is_turned_cropped_scored_and_validated_as_display
         assert (int(track["Width"]), int(track["Height"])) == (140, 320)
         assert float(track.get("Rotation", 0)) == 0  # the pixels turned, no matrix left to turn them again
         assert len(packets(ffmpeg, output)) == 72
+
+
+def test_a_rotated_anamorphic_video_keeps_its_display_aspect(sources, tmp_path):
+    output = tmp_path / "out.mkv"
+    encode(sources["rotated_anamorphic"], output, "--standard")
+    track = video_track(output)
+    assert (int(track["Width"]), int(track["Height"])) == (240, 352)
+    assert float(track["DisplayAspectRatio"]) == pytest.approx(9 / 16, abs=0.01)  # the source's 16:9, turned
+    assert float(track.get("Rotation", 0)) == 0
 
 
 def test_interlaced_video_is_deinterlaced_frame_for_frame_in_both_modes(sources, ffmpeg, tmp_path):
