@@ -430,20 +430,21 @@ def chunk_score_argv(
 
 
 def file_score_argv(
-    ffmpeg: str, source: str, encoded: str, *, crop: str | None, scoring_filter: str, libvmaf: str
+    ffmpeg: str, source: str, encoded: str, *, picture: str | None, scoring_filter: str, libvmaf: str
 ) -> list[str]:
     """Score a whole encoded file against its source, every frame (`drapto report --vmaf`): distorted first,
-    reference second, the reference cropped and made 10-bit as the encode's input was, both retimed from
+    reference second, the reference filtered (`picture`: field treatment, crop) and made 10-bit as the encode's
+    input was, both retimed from
     their frame index (vmaf.side_filter) as `chunk_score_argv` does. `libvmaf` names its per-frame log
     relative to the folder ffmpeg runs in."""
-    crop_filter = f"crop={crop}," if crop else ""
+    picture_filters = f"{picture}," if picture else ""
     return [
         ffmpeg, *_RUN_FLAGS,
         "-i", encoded,
         "-i", source,
         "-filter_complex",
         f"[0:V:0]{scoring_filter}[dis];"
-        f"[1:v:0]{crop_filter}format=yuv420p10le,{scoring_filter}[ref];"
+        f"[1:v:0]{picture_filters}format=yuv420p10le,{scoring_filter}[ref];"
         f"[dis][ref]{libvmaf}[vmaf]",
         "-map", "[vmaf]", "-f", "null", "-",
     ]  # fmt: skip
