@@ -154,3 +154,21 @@ def test_neighbours_widen_each_read_and_keep_exactly_the_chunk(scores, frames):
         assert wide.stop == (None if last >= scan.frames else (scan.times[last - 1] + scan.times[last]) / 2)
         reads_more = wide.lead or wide.tail
         assert wide.keep == ((wide.lead, wide.lead + plain.frames) if reads_more else None)
+
+
+@given(st.lists(st.floats(min_value=0, max_value=40), min_size=6, max_size=400))
+def test_inverse_telecine_chunks_start_on_whole_cycles_and_add_up(scores):
+    rate = 30000 / 1001
+    scan = SceneScan(
+        frames=len(scores), duration=len(scores) / rate, times=tuple(i / rate for i in range(len(scores))),
+        scores=tuple(scores), keyframes=(0,),
+    )  # fmt: skip
+    chunks = with_neighbours(scan, plan_chunks(scan, min_seconds=0.4, max_seconds=1.0, threshold=20.0, cycle=5), 5)
+    assert chunks[0].start == 0 and chunks[-1].end == scan.frames
+    assert all(a.end == b.start for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(c.start % 5 == 0 and c.frames > 0 and c.probe is None and c.cycle == 5 for c in chunks)
+    assert all(c.lead == min(5, c.start) and c.tail == min(5, scan.frames - c.end) for c in chunks)
+    assert sum(c.encoded for c in chunks) == output_frames(scan.frames, "ivtc")
+    for chunk in chunks:
+        if chunk.keep is not None:  # the lead's whole cycle leaves 4 frames, then the chunk's own
+            assert chunk.keep == (chunk.lead - chunk.lead // 5, chunk.lead - chunk.lead // 5 + chunk.encoded)

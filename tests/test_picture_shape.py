@@ -158,43 +158,55 @@ def frame_md5s(ffmpeg: str, *args: str) -> list[str]:
     return [line.split(",")[-1].strip() for line in listing.splitlines() if line and not line.startswith("#")]
 
 
-def test_each_chunk_deinterlaces_its_frames_as_a_whole_file_pass_does(sources, ffmpeg, tmp_path):
-    """bwdif looks at a frame's neighbours: each chunk reads one frame either side and drops them again, so
-    its filtered frames are the whole-file pass's, edges included (without: 30 dB PSNR at a chunk's start)."""
-    source = sources["interlaced"]
-    whole = frame_md5s(ffmpeg, "-i", str(source), "-map", "0:v:0", "-vf", "bwdif=mode=send_frame:parity=auto:deint=all")
+BWDIF = "bwdif=mode=send_frame:parity=auto:deint=all"
+IVTC = "fieldmatch=order=tff:combmatch=full,bwdif=mode=send_frame:parity=auto:deint=interlaced,decimate"
+
+
+@pytest.mark.parametrize(("name", "whole_file", "cycle"), [("interlaced", BWDIF, 0), ("telecined", IVTC, 5)])
+def test_each_chunk_filters_its_frames_as_a_whole_file_pass_does(sources, ffmpeg, tmp_path, name, whole_file, cycle):
+    """bwdif looks at a frame's neighbours: each chunk reads one frame either side and drops them again
+    (without: 30 dB PSNR at a chunk's start). Inverse telecine drops one frame in 5: chunks start on
+    multiples of 5 source frames and read a whole cycle either side, so decimate's cycles are the
+    whole-file pass's. Either way each chunk's filtered frames are the whole-file pass's, byte for byte."""
+    source = sources[name]
+    whole = frame_md5s(ffmpeg, "-i", str(source), "-map", "0:v:0", "-vf", whole_file)
     plan = run_drapto("plan", source, tmp_path / "plan.mkv", "--chunked", env=SMALL_CHUNKS)
     assert plan.returncode == 0, plan.stderr
-    rows = re.findall(r"^#  (\d+) +\S+ +\S+ +(\d+) ", plan.stdout, re.M)
+    table = re.findall(r"^#  (\d+) +\S+ +\S+ +(\d+) ", plan.stdout, re.M)
     commands = [shlex.split(line) for line in plan.stdout.splitlines() if "split[enc][ref]" in line]
-    assert len(rows) == len(commands) == 3
-    start = 0
-    for (_, frames), argv in zip(rows, commands, strict=True):
+    assert len(table) == len(commands) == 3
+    start, out = 0, 0
+    for (_, frames), argv in zip(table, commands, strict=True):
+        if cycle:
+            assert start % cycle == 0  # every chunk starts a decimate cycle
+        kept = int(frames) - int(frames) // cycle if cycle else int(frames)
         window = argv[argv.index("-y") + 1 : argv.index("-i")]  # the chunk's -ss/-t
         chain = argv[argv.index("-filter_complex") + 1].removeprefix("[0:V:0]").split(",format=")[0]
         got = frame_md5s(ffmpeg, *window, "-i", str(source), "-map", "0:v:0", "-vf", chain)
-        assert got == whole[start : start + int(frames)], f"chunk from frame {start}"
-        start += int(frames)
-    assert start == len(whole) == 75
+        assert got == whole[out : out + kept], f"chunk from source frame {start}"
+        start, out = start + int(frames), out + kept
+    assert out == len(whole)
 
 
-def test_telecined_film_is_inverse_telecined_in_standard_mode(sources, ffmpeg, tmp_path):
+def test_telecined_film_is_inverse_telecined_in_both_modes_to_the_same_timeline(sources, ffmpeg, tmp_path):
     source = sources["telecined"]
     fields = analysed(source)["fields"]
     assert (fields["found"], fields["treatment"]) == ("telecined", "ivtc")
     frames = len(packets(ffmpeg, source))
     assert 88 <= frames <= 90  # 3 s at 30000/1001 (`-shortest` may end it a frame early)
-    output = tmp_path / "out.mkv"
-    done = encode(source, output, "--chunked")  # asked for chunks: inverse telecine takes the standard path
-    notices = [e["message"] for e in json_events(done.stdout) if e["event"] == "notice"]
-    assert any(n.startswith("inverse telecine runs in standard mode") for n in notices), notices
-    assert not any(e["event"] == "chunk_started" for e in json_events(done.stdout))
-    timeline = packets(ffmpeg, output)
+    standard = tmp_path / "standard.mkv"
+    encode(source, standard, "--standard")
+    timeline = packets(ffmpeg, standard)
     assert len(timeline) == frames - frames // 5 == 72  # one of every 5, a last partial cycle kept
     assert {duration for _, duration in timeline} <= {41, 42}  # 1001/24000 s per frame
     assert timeline[-1][0] == round(71 * 1001 / 24)  # frame n at n × 1001/24000 s, from 0
-    assert video_track(output)["FrameRate"].startswith("23.97")
-    assert idet(ffmpeg, output)["progressive"] >= 0.9 * 72
+    assert video_track(standard)["FrameRate"].startswith("23.97")
+    assert idet(ffmpeg, standard)["progressive"] >= 0.9 * 72
+    chunked = tmp_path / "chunked.mkv"
+    done = encode(source, chunked, "--chunked", env=SMALL_CHUNKS)
+    assert sum(e["event"] == "chunk_finished" for e in json_events(done.stdout)) == 3
+    assert packets(ffmpeg, chunked) == timeline  # the chunks' concat: the same frames at the same times
+    assert idet(ffmpeg, chunked)["progressive"] >= 0.9 * 72
 
 
 def test_progressive_controls_and_synthetic_pictures_are_left_alone(sources):

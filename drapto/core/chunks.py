@@ -43,10 +43,19 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     probe: Window | None = None  # the middle window its CRF search probes first; None for short chunks
     lead: int = 0  # frames read before `start` for the field filter's sake, dropped after it (`with_neighbours`)
     tail: int = 0  # frames read after `end`, likewise
+    cycle: int = 0  # inverse telecine's decimate cycle (5): one frame of every whole cycle goes; 0: none
 
     @property
     def frames(self) -> int:
         return self.end - self.start
+
+    def _kept(self, frames: int) -> int:
+        return frames - frames // self.cycle if self.cycle else frames
+
+    @property
+    def encoded(self) -> int:
+        """The frames the chunk's encode holds: its own, less those inverse telecine drops."""
+        return self._kept(self.frames)
 
     @property
     def read(self) -> int:
@@ -56,7 +65,10 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def keep(self) -> tuple[int, int] | None:
         """Which of the filtered frames are the chunk's, when it reads neighbours; None when it reads none."""
-        return (self.lead, self.lead + self.frames) if self.lead or self.tail else None
+        if not (self.lead or self.tail):
+            return None
+        first = self._kept(self.lead)
+        return first, first + self.encoded
 
     @property
     def duration(self) -> float:
@@ -180,9 +192,17 @@ def probe_window(scan: SceneScan, start: int, end: int, probe_seconds: float) ->
 
 
 def plan_chunks(
-    scan: SceneScan, *, min_seconds: float, max_seconds: float, threshold: float, probe_seconds: float = 0.0
+    scan: SceneScan,
+    *,
+    min_seconds: float,
+    max_seconds: float,
+    threshold: float,
+    probe_seconds: float = 0.0,
+    cycle: int = 0,
 ) -> tuple[Chunk, ...]:
-    """Chunks covering every frame of the scan once, in order, each with its probe window."""
+    """Chunks covering every frame of the scan once, in order, each with its probe window. With a decimate
+    `cycle` (inverse telecine: 5) every chunk starts on a multiple of it, so each chunk's cycles are the
+    whole-file pass's, and has no probe window (it would not be aligned)."""
     min_frames, max_frames = frame_bounds(scan, min_seconds, max_seconds)
     cuts = scene_cuts(scan.scores, threshold, min_frames, max_frames)
     edges = [0, *cuts, scan.frames]
@@ -190,6 +210,9 @@ def plan_chunks(
     for a, b in itertools.pairwise(edges):
         starts.append((a, "start" if a == 0 else "scene"))
         starts.extend((p, "split") for p in split_points(scan.scores, a, b, min_frames, max_frames))
+    if cycle:
+        starts = _snapped(starts, cycle, scan.frames)
+        probe_seconds = 0.0
     chunks = []
     for index, (start, cut) in enumerate(starts):
         end = starts[index + 1][0] if index + 1 < len(starts) else scan.frames
@@ -205,9 +228,20 @@ def plan_chunks(
                 seek=seek_time(scan, start),
                 stop=seek_time(scan, end) if end < scan.frames else None,
                 probe=probe_window(scan, start, end, probe_seconds),
+                cycle=cycle,
             )
         )
     return tuple(chunks)
+
+
+def _snapped(starts: list[tuple[int, Cut]], cycle: int, total: int) -> list[tuple[int, Cut]]:
+    """Each start moved to the nearest multiple of `cycle`; one that meets the one before or the end goes."""
+    snapped: list[tuple[int, Cut]] = []
+    for start, cut in starts:
+        frame = round(start / cycle) * cycle
+        if frame < total and (not snapped or frame > snapped[-1][0]):
+            snapped.append((frame, cut))
+    return snapped
 
 
 def with_neighbours(scan: SceneScan, chunks: tuple[Chunk, ...], frames: int) -> tuple[Chunk, ...]:

@@ -43,8 +43,8 @@ def video_encode_argv(
 ) -> list[str]:
     """SVT-AV1 10-bit encode of the first video stream only; audio, subtitles and tags come later.
     `picture` is the video filter chain (field treatment, crop: `picture.video_filters`); `colour` holds
-    the source's colour tags as ffmpeg flags; `dolby_vision` keeps the RPU (only ever
-    set for a Dolby Vision source: libsvtav1 fails to open with it on any other)."""
+    the source's colour tags as ffmpeg flags; `dolby_vision` keeps the RPU (only ever set for a Dolby
+    Vision source: libsvtav1 fails to open with it on any other)."""
     svt = svt_params(keyint_seconds=keyint_seconds, film_grain=film_grain, film_grain_denoise=film_grain_denoise)
     return [
         ffmpeg, *_RUN_FLAGS,
@@ -139,9 +139,9 @@ def mux_argv(
 
 
 def cropdetect_argv(ffmpeg: str, source: str, *, start: float, frames: int, limit: str) -> list[str]:
-    """cropdetect over `frames` frames from the keyframe at or before `start`, and idet (interlace detection)
-    on the same frames before it; both print their answers at info level on stderr. `-noaccurate_seek` skips decoding from that keyframe up to `start` (up to a whole
-    GOP per sample), and one decoder thread each suits many samples running side by side."""
+    """idet (interlacing) and cropdetect over `frames` frames from the keyframe at or before `start`; both
+    print at info level on stderr. `-noaccurate_seek` skips decoding from that keyframe up to `start` (up
+    to a whole GOP per sample), and one decoder thread each suits many samples running side by side."""
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
         "-threads", "1", "-noaccurate_seek", "-ss", f"{start:.2f}",
@@ -228,6 +228,7 @@ def chunk_encode_argv(
     svt: str,
     picture: str | None,
     keep: tuple[int, int] | None = None,
+    restart: bool = False,
     colour: Sequence[str] = (),
     dolby_vision: bool = False,
     scoring_filter: str,
@@ -237,15 +238,14 @@ def chunk_encode_argv(
 
     An accurate input seek to `seek` (halfway before the chunk's first frame) decodes from the keyframe at
     or before it and drops the frames before; `-t` stops reading halfway after the last frame, and `trim`
-    guarantees the count. The decoded frames, through the picture's filters (`picture`, `keep`: see
-    `_chunk_frames`) and made 10-bit, are split: one copy goes to SVT-AV1 (the
-    fractional CRF only reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the
-    VMAF reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
+    guarantees the count. The decoded frames, through the picture's filters (`picture`, `keep`, `restart`:
+    see `_chunk_frames`) and made 10-bit, are split: one copy goes to SVT-AV1 (the fractional CRF only
+    reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the VMAF reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
     log goes to a relative file name (ffmpeg runs in the chunk's folder)."""
     return [
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
-        "-filter_complex", f"[0:V:0]{_chunk_frames(frames, picture, keep)},format=yuv420p10le,split[enc][ref]",
+        "-filter_complex", f"[0:V:0]{_chunk_frames(frames, picture, keep, restart)},format=yuv420p10le,split[enc][ref]",
         "-map", "[enc]",
         "-c:v", "libsvtav1",
         "-preset", str(preset),
@@ -324,11 +324,10 @@ def dump_attachment_argv(ffmpeg: str, path: str, filename: str, target: str) -> 
     ]  # fmt: skip
 
 
-def _chunk_frames(frames: int, picture: str | None, keep: tuple[int, int] | None) -> str:
-    """The first `frames` frames read, the picture's filters, then with `keep` only the filtered frames
-    [a, b) (neighbours read beyond the chunk for the field filter go again)."""
-    keep_filter = [f"trim=start_frame={keep[0]}:end_frame={keep[1]}"] if keep else []
-    return ",".join([f"trim=end_frame={frames}", *([picture] if picture else []), *keep_filter])
+def _chunk_frames(frames: int, picture: str | None, keep: tuple[int, int] | None, restart: bool = False) -> str:
+    """`frames` frames read, the picture's filters, the filtered frames [a, b) kept, their clock restarted."""
+    after = ([f"trim=start_frame={keep[0]}:end_frame={keep[1]}"] if keep else []) + ["setpts=PTS-STARTPTS"] * restart
+    return ",".join([f"trim=end_frame={frames}", *([picture] if picture else []), *after])
 
 
 def _chunk_window(seek: float, stop: float | None) -> list[str]:
@@ -346,6 +345,7 @@ def chunk_cut_argv(
     frames: int,
     picture: str | None,
     keep: tuple[int, int] | None = None,
+    restart: bool = False,
     colour: Sequence[str] = (),
 ) -> list[str]:
     """The chunk's frames, read as `chunk_encode_argv` reads them, through the picture's filters, to a lossless 10-bit FFV1
@@ -356,7 +356,7 @@ def chunk_cut_argv(
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
         "-map", "0:V:0",
-        "-vf", _chunk_frames(frames, picture, keep),
+        "-vf", _chunk_frames(frames, picture, keep, restart),
         "-c:v", "ffv1", "-level", "3", "-g", "1",
         "-pix_fmt", "yuv420p10le",
         *colour,
@@ -410,6 +410,7 @@ def chunk_score_argv(
     frames: int,
     picture: str | None,
     keep: tuple[int, int] | None = None,
+    restart: bool = False,
     scoring_filter: str,
     libvmaf: str,
 ) -> list[str]:
@@ -423,7 +424,7 @@ def chunk_score_argv(
         *_chunk_window(seek, stop), "-i", source,
         "-filter_complex",
         f"[0:V:0]{scoring_filter}[dis];"
-        f"[1:V:0]{_chunk_frames(frames, picture, keep)},format=yuv420p10le,{scoring_filter}[ref];"
+        f"[1:V:0]{_chunk_frames(frames, picture, keep, restart)},format=yuv420p10le,{scoring_filter}[ref];"
         f"[dis][ref]{libvmaf}[vmaf]",
         "-map", "[vmaf]", "-f", "null", "-",
     ]  # fmt: skip
@@ -433,10 +434,9 @@ def file_score_argv(
     ffmpeg: str, source: str, encoded: str, *, picture: str | None, scoring_filter: str, libvmaf: str
 ) -> list[str]:
     """Score a whole encoded file against its source, every frame (`drapto report --vmaf`): distorted first,
-    reference second, the reference filtered (`picture`: field treatment, crop) and made 10-bit as the encode's
-    input was, both retimed from
-    their frame index (vmaf.side_filter) as `chunk_score_argv` does. `libvmaf` names its per-frame log
-    relative to the folder ffmpeg runs in."""
+    reference second, the reference filtered (`picture`: field treatment, crop) and made 10-bit as the
+    encode's input was, both retimed from their frame index (vmaf.side_filter) as `chunk_score_argv` does.
+    `libvmaf` names its per-frame log relative to the folder ffmpeg runs in."""
     picture_filters = f"{picture}," if picture else ""
     return [
         ffmpeg, *_RUN_FLAGS,

@@ -190,12 +190,6 @@ def decide_fields(setting: str, flag: FieldOrder | None, idet: Idet | None, rota
     return Fields(setting=setting, flag=flag, idet=idet, found=found, order=order, treatment=treatment, reason=reason)
 
 
-IVTC_STANDARD_NOTICE = (
-    "inverse telecine runs in standard mode (one CRF): chunked mode cannot yet cut telecined video so that "
-    "each chunk's decimate cycles match a whole-file pass"
-)
-
-
 def field_capabilities(fields: Fields | None, deinterlace: str) -> set[str]:
     """The ffmpeg filters field detection (idet) and the treatment decided, or still to be decided under
     the `deinterlace` setting, need."""
@@ -268,6 +262,15 @@ def fields_text(fields: Fields | None) -> str | None:
         "ivtc": f"inverse telecine to {IVTC_RATE} fps (fieldmatch, bwdif, decimate)",
     }[fields.treatment]
     return f"{fields.found} ({fields.reason}): {done}"
+
+
+def chunk_reading(treatment: Treatment) -> tuple[int, int]:
+    """How chunks must be read for the treatment to match a whole-file pass: the source frames read on
+    either side (bwdif: 1, a frame's neighbours; inverse telecine: 5, one whole decimate cycle, which
+    also feeds fieldmatch its neighbour fields) and the cycle chunk boundaries fall on (0: any frame)."""
+    if treatment == "ivtc":
+        return IVTC_CYCLE, IVTC_CYCLE
+    return (1, 0) if treatment == "bwdif" else (0, 0)
 
 
 def output_frames(frames: int, treatment: Treatment) -> int:

@@ -154,10 +154,8 @@ def _crop_size(crop: str | None, width: int, height: int) -> tuple[int, int]:
     return w, h
 
 
-def effective_mode(config: Config, colour: ColourInfo, fields: Fields | None = None) -> Mode:
-    """`auto` is chunked, but standard for Dolby Vision; inverse telecine always standard (see picture.py)."""
-    if fields is not None and fields.treatment == "ivtc":
-        return "standard"
+def effective_mode(config: Config, colour: ColourInfo) -> Mode:
+    """`auto` is chunked, except for Dolby Vision, which takes the standard path unless asked for."""
     if config.mode != "auto":
         return config.mode
     return "standard" if colour.dolby_vision is not None else "chunked"
@@ -180,10 +178,7 @@ class _Common(msgspec.Struct, frozen=True, kw_only=True):
     notices: tuple[str, ...]
 
 
-def _common(
-    media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, dolby_vision_rpu: bool, config: Config,
-    fields: Fields | None,
-) -> _Common:  # fmt: skip
+def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, dolby_vision_rpu: bool) -> _Common:
     if not media.video:
         raise InputError(f"No video stream in {media.path}")
     video = media.video[0]
@@ -193,8 +188,6 @@ def _common(
     colour = classify(video)
     keep_rpu = colour.dolby_vision is not None and dolby_vision_rpu
     notices = []
-    if fields is not None and fields.treatment == "ivtc" and effective_mode(config, colour) == "chunked":
-        notices.append(picture.IVTC_STANDARD_NOTICE)
     if colour.dolby_vision is not None and not keep_rpu:
         notices.append(
             f"Dolby Vision (profile {colour.dolby_vision}) will be LOST: this ffmpeg's libsvtav1 has no "
@@ -274,7 +267,7 @@ def plan_standard(
     `dolby_vision_rpu` says whether this ffmpeg's libsvtav1 can carry a Dolby Vision RPU; `fields` is the
     crop step's verdict on interlacing (None: progressive)."""
     paths = work_paths(output)
-    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu, config, fields)
+    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
     video = common.video
     crf = crf_for(video.width, config)
     video_step = Step(
@@ -342,16 +335,18 @@ def plan_chunked(
 ) -> EncodePlan:
     """Scene chunks, each a work unit that searches its CRF to the VMAF target; a concat step joins the
     kept encodes; audio and mux as in the standard path, plus the chunk results attached to the output.
-    Chunks are source frame ranges: inverse telecine, which drops frames, is planned standard."""
+    Chunks are source frame ranges; inverse telecine's start on whole decimate cycles (`plan_chunks`)."""
     paths = work_paths(output)
-    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu, config, fields)
+    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
     video = common.video
     target = target_vmaf(config, common.colour)
+    treatment = fields.treatment if fields is not None else "none"
+    neighbours, cycle = picture.chunk_reading(treatment)  # what the field filter needs around each chunk
     chunks = plan_chunks(
         scan, min_seconds=config.chunk_min_seconds, max_seconds=config.chunk_max_seconds,
-        threshold=config.scene_threshold, probe_seconds=config.probe_seconds,
+        threshold=config.scene_threshold, probe_seconds=config.probe_seconds, cycle=cycle,
     )  # fmt: skip
-    chunks = with_neighbours(scan, chunks, 1 if fields is not None and fields.treatment == "bwdif" else 0)
+    chunks = with_neighbours(scan, chunks, neighbours)
     workers, threads = budget.split(video.width, video.height, len(chunks))
     width, height = common.expect.width, common.expect.height
     encode = EncodeSettings(
@@ -406,7 +401,8 @@ def plan_chunked(
         partial=partial_name(paths.video),
         duration=scan.duration,
     )
-    expect = msgspec.structs.replace(common.expect, frames=scan.frames, attachments=common.expect.attachments + 1)
+    frames = picture.output_frames(scan.frames, treatment)
+    expect = msgspec.structs.replace(common.expect, frames=frames, attachments=common.expect.attachments + 1)
     return EncodePlan(
         source=media.path,
         paths=paths,

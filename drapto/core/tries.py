@@ -39,7 +39,7 @@ def try_scoring(unit: ChunkUnit) -> Scoring:
     """How a full encode of the chunk is scored: the unit's scoring, or every frame when the chunk ends
     before the subset's first counted frame (a few frames: scoring them all costs nothing)."""
     scoring = unit.scoring
-    if scoring.every > 1 and not scoring.pairs and unit.chunk.frames <= triple_middle(scoring.every):
+    if scoring.every > 1 and not scoring.pairs and unit.chunk.encoded <= triple_middle(scoring.every):
         return msgspec.structs.replace(scoring, every=1)
     return scoring
 
@@ -49,7 +49,7 @@ def try_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     chunk, encode, scoring = unit.chunk, unit.encode, try_scoring(unit)
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
-        seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep,
+        seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep, restart=chunk.cycle > 0,
         crf=crf, preset=encode.preset, svt=encode.svt, picture=encode.picture, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{try_name(crf)}.vmaf.json"),

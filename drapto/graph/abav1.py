@@ -107,7 +107,7 @@ def cut_argv(unit: ChunkUnit, target: str) -> list[str]:
     chunk = unit.chunk
     return commands.chunk_cut_argv(
         unit.ffmpeg, unit.source, target, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep,
-        picture=unit.encode.picture, colour=unit.encode.colour,
+        restart=chunk.cycle > 0, picture=unit.encode.picture, colour=unit.encode.colour,
     )  # fmt: skip
 
 
@@ -124,7 +124,8 @@ def score_argv(unit: ChunkUnit, encoded: str) -> list[str]:
     chunk, scoring = unit.chunk, try_scoring(unit)
     return commands.chunk_score_argv(
         unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep,
-        picture=unit.encode.picture, scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, SCORE_LOG),
+        restart=chunk.cycle > 0, picture=unit.encode.picture, scoring_filter=side_filter(scoring),
+        libvmaf=libvmaf_filter(scoring, SCORE_LOG),
     )  # fmt: skip
 
 
@@ -141,9 +142,9 @@ def _read_crf(unit: ChunkUnit, path: Path) -> float:
 
 def _check_frames(unit: ChunkUnit, path: Path) -> None:
     frames = count_frames(unit.ffmpeg, str(path))
-    if frames != unit.chunk.frames:
+    if frames != unit.chunk.encoded:
         raise ProcessError(
-            f"chunk {unit.chunk.index}: ab-av1's encode has {frames} frames, expected {unit.chunk.frames}"
+            f"chunk {unit.chunk.index}: ab-av1's encode has {frames} frames, expected {unit.chunk.encoded}"
         )
 
 

@@ -34,9 +34,8 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     budget: Budget = Budget(cores=1, memory_gb=4.0)  # cores and memory the chunk workers may use
 
 
-def job_mode(media: MediaInfo, job: Job, fields: Fields | None = None) -> Mode:
-    """The file's mode; `fields` (the crop step's verdict, once known) sends inverse telecine to standard."""
-    return effective_mode(job.config, classify(require_video(media).video[0]), fields)
+def job_mode(media: MediaInfo, job: Job) -> Mode:
+    return effective_mode(job.config, classify(require_video(media).video[0]))
 
 
 def build_plan(
@@ -49,7 +48,7 @@ def build_plan(
     """The chunked plan once the scene scan exists, else the standard one (which is also what the
     pre-flight checks look at before the scan)."""
     media = require_video(media)
-    if scan is not None and job_mode(media, job, fields) == "chunked":
+    if scan is not None and job_mode(media, job) == "chunked":
         return plan_chunked(
             media, job.config, ffmpeg=job.ffmpeg, output=Path(job.output), scan=scan, budget=job.budget,
             crop=crop, dolby_vision_rpu=job.dolby_vision_rpu, fields=fields,
@@ -115,7 +114,7 @@ def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[E
     analysis = analyse_crop(ffmpeg, media, config.crop, config.deinterlace)
     crop = analysis.decision.crop
     scan = None
-    if job_mode(media, job, analysis.fields) == "chunked":
+    if job_mode(media, job) == "chunked":
         scan = reusable_scan(job.output, crop) or scan_job(
             job, media, crop, Path(tempfile.mkdtemp(prefix="drapto-plan-"))
         )

@@ -16,7 +16,7 @@ import msgspec
 from drapto.core import commands, events, reach, saving, scouting
 from drapto.core.crop import CropDecision
 from drapto.core.media import MediaInfo
-from drapto.core.picture import IVTC_STANDARD_NOTICE, Fields, fields_text, rotation_of, rotation_text
+from drapto.core.picture import Fields, fields_text, rotation_of, rotation_text
 from drapto.core.plan import EncodePlan, Step
 from drapto.core.units import ChunkResults, ChunkUnit, load_result
 from drapto.core.vmaf import describe_scoring
@@ -25,7 +25,7 @@ from drapto.errors import SourceDamagedError, ValidationError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.cropdetect import analyse_crop
 from drapto.graph.executor import ChunkExecutor
-from drapto.graph.planning import Job, job_mode, scan_job
+from drapto.graph.planning import Job, scan_job
 from drapto.graph.probe import probe, require_video
 from drapto.graph.runner import Progress, run_with_progress
 from drapto.graph.validate import count_frames, damaged_source, validate_output
@@ -134,19 +134,16 @@ def write_crop(job: Job, emit: Emit) -> None:
     analysis = analyse_crop(job.ffmpeg, require_video(media), job.config.crop, job.config.deinterlace, progress)
     write_atomic(paths.crop, msgspec.json.format(msgspec.json.encode(analysis)))
     emit(crop_event(job.source, analysis.decision))
-    for message in picture_notices(media, analysis.fields, job_mode(media, job)):
+    for message in picture_notices(media, analysis.fields):
         emit(events.Notice(file=job.source, level="info", message=message))
     emit(events.StepFinished(file=job.source, step="crop", elapsed=time.monotonic() - started))
 
 
-def picture_notices(media: MediaInfo, fields: Fields | None, mode: str) -> list[str]:
-    """What the crop step tells the user of the picture's shape: a rotation turned, a field treatment,
-    and inverse telecine taking the standard path when the file would have been chunked."""
+def picture_notices(media: MediaInfo, fields: Fields | None) -> list[str]:
+    """What the crop step tells the user of the picture's shape: a rotation turned, a field treatment."""
     notes = [text for text in (rotation_text(rotation_of(media)),) if text]
     if fields is not None and fields.treatment != "none":
         notes.append(f"video is {fields_text(fields)}")
-        if fields.treatment == "ivtc" and mode == "chunked":
-            notes.append(IVTC_STANDARD_NOTICE)
     return notes
 
 

@@ -76,12 +76,7 @@ def namespace(
         }
 
     def chunked() -> bool:
-        """Chunked by the probe and, once the crop step has judged the fields, by them (inverse telecine
-        takes the standard path)."""
-        if not Path(paths.probe).exists():
-            return False
-        fields = load_crop(paths.crop).fields if Path(paths.crop).exists() else None
-        return job_mode(load_probe(paths.probe), job, fields) == "chunked"
+        return Path(paths.probe).exists() and job_mode(load_probe(paths.probe), job) == "chunked"
 
     @create_after(executed="crop")
     def task_scenes() -> Iterator[dict[str, Any]]:
