@@ -40,7 +40,8 @@ def analyse_crop(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> CropAnalysis:
     """The crop for `media` under `setting` (auto, none or W:H:X:Y, normalised as `Config.crop` holds it),
-    and the fields under `deinterlace` (auto, off, bwdif, ivtc); samples are taken when either is `auto`.
+    and the fields under `deinterlace` (auto, off, bwdif, ivtc); samples are taken when either is `auto`
+    (and the file has a duration: else the field flag alone decides).
     Sizes are the displayed picture's (ffmpeg's autorotate turns a rotated source before cropdetect).
 
     A sample whose ffmpeg fails counts as one with no answer; if every sample fails, that is an error
@@ -50,15 +51,13 @@ def analyse_crop(
     width, height = displayed_size(media)
     rotation = rotation_of(media)
     fixed = fixed_decision(setting, width, height) if setting != "auto" else None
-    if fixed is not None and deinterlace != "auto":
+    duration = video.duration or media.duration
+    unsampled = not duration or duration <= 0
+    if fixed is not None and (deinterlace != "auto" or unsampled):  # without samples the flag decides
         fields = decide_fields(deinterlace, field_flag(media), None, rotation)
         return CropAnalysis(setting=setting, limit=None, samples=(), decision=fixed, fields=fields)
-    duration = video.duration or media.duration
     if not duration or duration <= 0:
-        raise InputError(
-            f"Cannot detect a crop or interlacing in {media.path}: MediaInfo reports no duration "
-            "(try --crop none --deinterlace off)"
-        )
+        raise InputError(f"Cannot detect a crop in {media.path}: MediaInfo reports no duration (try --crop none)")
     times = sample_times(duration, sample_count(duration))
     limit = cropdetect_limit_arg(video.transfer)
     argvs = sample_argvs(ffmpeg, media, times, limit)
