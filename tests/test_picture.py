@@ -105,6 +105,8 @@ def test_the_chain_treats_the_fields_before_the_crop():
     assert video_filters(None, woven) == BWDIF
     assert video_filters("300:200:10:20", decide_fields("auto", None, PROGRESSIVE)) == "crop=300:200:10:20"
     assert video_filters(None, None) is None
+    forced = decide_fields("bwdif", "progressive", Idet(bff=22, repeated_neither=22))  # woven BFF, flagged progressive
+    assert video_filters(None, forced) == BWDIF.replace("parity=auto", "parity=bff")
     ivtc = field_filter("ivtc", "bff")
     assert ivtc is not None and ivtc.startswith("fieldmatch=order=bff:") and ivtc.endswith(",decimate")
 

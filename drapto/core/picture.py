@@ -202,10 +202,12 @@ def field_capabilities(fields: Fields | None, deinterlace: str) -> set[str]:
     return needed
 
 
-def field_filter(treatment: Treatment, order: str = "tff") -> str | None:
-    """The filter that makes interlaced or telecined video progressive, or None."""
+def field_filter(treatment: Treatment, order: str = "tff", flagged: bool = True) -> str | None:
+    """The filter that makes interlaced or telecined video progressive, or None. bwdif takes each frame's
+    field order from its flag (`parity=auto`), which assumes top first on frames flagged progressive: an
+    unflagged source (deinterlaced because the setting says so) gets idet's order instead."""
     if treatment == "bwdif":
-        return BWDIF
+        return BWDIF if flagged else BWDIF.replace("parity=auto", f"parity={order}")
     if treatment == "ivtc":
         return f"fieldmatch=order={order}:combmatch=full,bwdif=mode=send_frame:parity=auto:deint=interlaced,decimate"
     return None
@@ -216,7 +218,7 @@ def video_filters(crop: str | None, fields: Fields | None = None) -> str | None:
     ffmpeg's own autorotate): the field treatment first (it needs the fields as they were woven), then
     the crop (in the displayed picture's coordinates, as cropdetect saw it). None when there is nothing."""
     parts = [
-        field_filter(fields.treatment, fields.order) if fields else None,
+        field_filter(fields.treatment, fields.order, fields.flag in ("tff", "bff")) if fields else None,
         f"crop={crop}" if crop else None,
     ]
     chain = ",".join(p for p in parts if p)
