@@ -13,13 +13,14 @@ size is compared or chosen: expectations, crop checks, VMAF scoring size, the sc
 
 Fields. Interlaced and telecined sources are found from two witnesses that both lie at times: the
 stream's field-order flag (ffmpeg's listing) and `idet` run on the crop samples (which decode frames spread
-over the film). idet misjudges synthetic pictures: progressive `testsrc2` reads TFF on every frame of
-the crop samples at 160x120 to 640x360 (22 of 22 on a 3 s clip), as woven video does, so idet alone never
-makes a source interlaced; only its repeated-field pattern (the 3:2 pulldown signature, which synthetic
-pictures do not show) makes an unflagged source telecined. Interlaced video is deinterlaced with `bwdif`, one frame per frame (frame
-count and times kept); telecined film (3:2 pulldown: about a fifth of the frames repeat a top field and a
-fifth a bottom one) is inverse-telecined to 24000/1001 (`fieldmatch`, `bwdif` on what it could not
-match, `decimate`: one frame of every 5 dropped, a last partial cycle kept whole).
+over the film). idet misjudges synthetic pictures: progressive `testsrc2` reads TFF on every frame of the
+crop samples (11 of 11 on 2 s clips from 160x120 to 640x360, 22 of 22 on 3 s at 160x120), as woven video
+does, so idet alone never makes a source interlaced; only its repeated-field pattern (the 3:2 pulldown
+signature, which synthetic pictures do not show) makes an unflagged source telecined. Interlaced video is
+deinterlaced with `bwdif`, one frame per frame (frame count and times kept); telecined film (3:2 pulldown:
+about a fifth of the frames repeat a top field and a fifth a bottom one) is inverse-telecined to
+24000/1001 (`fieldmatch`, `bwdif` on what it could not match, `decimate`: one frame of every 5 dropped,
+a last partial cycle kept whole).
 """
 
 from __future__ import annotations
