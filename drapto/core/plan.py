@@ -430,8 +430,7 @@ def required_capabilities(
 ) -> dict[str, set[str]]:
     """The ffmpeg encoders and filters this plan's commands use, for the start-up check; `crop_setting`
     and `deinterlace` what crop and field detection and a crop or treatment still to be decided will need,
-    `chunked` what the scene scan and
-    the chunk encodes will (before the scan, the plan itself is the standard one)."""
+    `chunked` what the scene scan and the chunk encodes will (before the scan, the plan is the standard one)."""
     encoders, filters = {"libsvtav1"}, set()
     if chunked or plan.mode == "chunked":
         filters |= {"scdet", "select", "metadata", "libvmaf", "scale", "split", "trim", "format", "settb", "setpts"}

@@ -100,7 +100,7 @@ def _checked_plan(source: Path, output: Path, config: Config, ffmpeg: str) -> tu
     check_capabilities(
         ffmpeg, required_capabilities(plan, config.crop, chunked=chunked, deinterlace=config.deinterlace)
     )
-    if job_mode(media, job) == "chunked" and config.search_engine == "ab-av1":
+    if chunked and config.search_engine == "ab-av1":
         from drapto.graph.abav1 import require_ab_av1
 
         require_ab_av1()
