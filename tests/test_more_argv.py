@@ -23,7 +23,7 @@ def test_cluster_copy_mode_argv(snapshot):
 def test_report_file_score_argv(snapshot):
     scoring = Scoring(model="vmaf_v0.6.1", scale=(1920, 1080), every=1, pool="mean", threads=2)
     argv = commands.file_score_argv(
-        FF, "/films/a.mkv", "/out/a.mkv", crop="1920:800:0:140", scoring_filter=side_filter(scoring),
+        FF, "/films/a.mkv", "/out/a.mkv", picture="crop=1920:800:0:140", scoring_filter=side_filter(scoring),
         libvmaf=libvmaf_filter(scoring, "frames.json"),
     )  # fmt: skip
     assert argv == snapshot

@@ -72,12 +72,10 @@ SHAPES = [
           broken=found("a chunk's -ss into the VOB lands on the GOP after its start: chunk 1 has 14 frames, "
                        "expected 22", *(f"{c}@chunked" for c in ALL))),
     Shape("dvd-letterboxed", flags=("--crop", "auto"), shown=(720, 432, 16 / 9)),
-    Shape("interlaced-576i", chunked=True, progressive=True,  # frames: 25 a second, as the source's
-          broken=broken(5, "interlaced video is encoded with its combs", "combing")),
+    Shape("interlaced-576i", chunked=True, progressive=True),  # frames: 25 a second, as the source's
     Shape("telecined-ntsc", chunked=True, progressive=True, frames="ivtc",
-          broken=broken(5, "telecined film is encoded at 29.97 with its combs", "frames", "combing")),
-    Shape("phone-rotated", chunked=True,
-          broken=broken(1, "validation refuses the display rotation (video is 180x320, expected 320x180)", *ALL)),
+          broken=broken(5, "inverse telecine's frame times, before the clock's merge", "frames")),
+    Shape("phone-rotated", chunked=True),
     Shape("vfr", chunked=True, broken={**broken(2, "variable frame rate loses frames", "frames"),
           **broken(2, "a chunk of variable frame rate loses frames; validation refuses it", *(f"{c}@chunked" for c in ALL))}),
     Shape("mp4-chapters", subtitles=("UTF-8",)),

@@ -10,6 +10,7 @@ from drapto.core.config import Config
 from drapto.core.crop import CropAnalysis, CropDecision, crop_filter_size, crop_summary
 from drapto.core.hdr import classify
 from drapto.core.media import Chapter, MediaInfo, TextStream
+from drapto.core.picture import Fields, displayed_size, fields_text, rotation_of, rotation_text
 from drapto.core.plan import Resolution, crf_for, resolution_class, target_vmaf
 from drapto.core.plantext import clock
 from drapto.core.vmaf import describe_scoring, scoring_for, small_picture_note
@@ -59,6 +60,9 @@ class Analysis(msgspec.Struct, frozen=True, kw_only=True):
     attachments: int
     vmaf: str = ""  # how chunked mode scores this picture: model, size and the vmaf_scale setting
     vmaf_note: str | None = None  # what scoring a picture below 720p at 1080p means for its CRFs
+    rotation: int = 0  # the display rotation ffmpeg turns the pixels by (0, 90, 180, 270)
+    displayed: tuple[int, int] | None = None  # width, height as displayed (and encoded, before the crop)
+    fields: Fields | None = None  # progressive, interlaced or telecined, and what will be done
 
 
 def _scoring_text(width: int, height: int, config: Config, target: float) -> tuple[str, str | None]:
@@ -73,7 +77,8 @@ def analyse(media: MediaInfo, crop: CropAnalysis, config: Config) -> Analysis:
     """`media` must have a video stream (the probe's `require_video`)."""
     video = media.video[0]
     colour = classify(video)
-    size = crop_filter_size(crop.decision.crop) if crop.decision.crop else (video.width, video.height)
+    displayed = displayed_size(media)
+    size = crop_filter_size(crop.decision.crop) if crop.decision.crop else displayed
     vmaf, vmaf_note = _scoring_text(*size, config, target_vmaf(config, colour))
     mastering = " / ".join(
         part for part in (video.mastering_display_primaries, video.mastering_display_luminance) if part
@@ -121,6 +126,9 @@ def analyse(media: MediaInfo, crop: CropAnalysis, config: Config) -> Analysis:
         attachments=len(media.attachments),
         vmaf=vmaf,
         vmaf_note=vmaf_note,
+        rotation=rotation_of(media),
+        displayed=displayed,
+        fields=crop.fields,
     )
 
 
@@ -151,6 +159,12 @@ def render_text(analysis: Analysis) -> str:
         + f", {v.resolution} (CRF {v.crf})",
         f"  dynamic:    {v.dynamic}" + (f", Dolby Vision profile {v.dolby_vision}" if v.dolby_vision else ""),
     ]
+    turned = rotation_text(analysis.rotation)
+    if turned and analysis.displayed:
+        lines.append(f"  rotation:   {turned}, displayed {analysis.displayed[0]}x{analysis.displayed[1]}")
+    fields = fields_text(analysis.fields)
+    if fields:
+        lines.append(f"  fields:     {fields}")
     if colour:
         lines.append(f"  colour:     {colour}")
     if v.mastering_display:

@@ -42,19 +42,20 @@ def video_encode_argv(
     keyint_seconds: int,
     film_grain: int,
     film_grain_denoise: bool,
-    crop: str | None,
+    picture: str | None,
     colour: Sequence[str] = (),
     dolby_vision: bool = False,
 ) -> list[str]:
     """SVT-AV1 10-bit encode of the first video stream only; audio, subtitles and tags come later.
-    `colour` holds the source's colour tags as ffmpeg flags; `dolby_vision` keeps the RPU (only ever
-    set for a Dolby Vision source: libsvtav1 fails to open with it on any other)."""
+    `picture` is the video filter chain (field treatment, crop: `picture.video_filters`); `colour` holds
+    the source's colour tags as ffmpeg flags; `dolby_vision` keeps the RPU (only ever set for a Dolby
+    Vision source: libsvtav1 fails to open with it on any other)."""
     svt = svt_params(keyint_seconds=keyint_seconds, film_grain=film_grain, film_grain_denoise=film_grain_denoise)
     return [
         ffmpeg, *_RUN_FLAGS,
         "-i", source,
         "-map", "0:V:0",
-        *(["-vf", f"crop={crop}"] if crop else []),
+        *(["-vf", picture] if picture else []),
         "-c:v", "libsvtav1",
         "-pix_fmt", "yuv420p10le",
         "-preset", str(preset),
@@ -156,16 +157,16 @@ def cover_argv(ffmpeg: str, source: str, index: int, target: str) -> list[str]:
 
 
 def cropdetect_argv(ffmpeg: str, source: str, *, start: float, frames: int, limit: str) -> list[str]:
-    """cropdetect over `frames` frames from the keyframe at or before `start`; the answers are printed at
-    info level on stderr. `-noaccurate_seek` skips decoding from that keyframe up to `start` (up to a whole
-    GOP per sample), and one decoder thread each suits many samples running side by side."""
+    """idet (interlacing) and cropdetect over `frames` frames from the keyframe at or before `start`; both
+    print at info level on stderr. `-noaccurate_seek` skips decoding from that keyframe up to `start` (up
+    to a whole GOP per sample), and one decoder thread each suits many samples running side by side."""
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
         "-threads", "1", "-noaccurate_seek", "-ss", f"{start:.2f}",
         "-i", source,
         "-map", "0:V:0",
         "-frames:v", str(frames),
-        "-vf", f"cropdetect=limit={limit}:round=2:reset=1:skip=0",
+        "-vf", f"idet,cropdetect=limit={limit}:round=2:reset=1:skip=0",
         "-an", "-sn", "-dn",
         "-f", "null", "-",
     ]  # fmt: skip
@@ -253,7 +254,9 @@ def chunk_encode_argv(
     crf: float,
     preset: int,
     svt: str,
-    crop: str | None,
+    picture: str | None,
+    keep: tuple[int, int] | None = None,
+    restart: bool = False,
     colour: Sequence[str] = (),
     dolby_vision: bool = False,
     scoring_filter: str,
@@ -263,15 +266,14 @@ def chunk_encode_argv(
 
     An accurate input seek to `seek` (halfway before the chunk's first frame) decodes from the keyframe at
     or before it and drops the frames before; `-t` stops reading halfway after the last frame, and `trim`
-    guarantees the count. The decoded, cropped 10-bit frames are split: one copy goes to SVT-AV1 (the
-    fractional CRF only reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the
-    VMAF reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
+    guarantees the count. The decoded frames, through the picture's filters (`picture`, `keep`, `restart`:
+    see `_chunk_frames`) and made 10-bit, are split: one copy goes to SVT-AV1 (the fractional CRF only
+    reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the VMAF reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
     log goes to a relative file name (ffmpeg runs in the chunk's folder)."""
-    crop_filter = f"crop={crop}," if crop else ""
     return [
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
-        "-filter_complex", f"[0:V:0]trim=end_frame={frames},{crop_filter}format=yuv420p10le,split[enc][ref]",
+        "-filter_complex", f"[0:V:0]{_chunk_frames(frames, picture, keep, restart)},format=yuv420p10le,split[enc][ref]",
         "-map", "[enc]",
         "-c:v", "libsvtav1",
         "-preset", str(preset),
@@ -350,6 +352,12 @@ def dump_attachment_argv(ffmpeg: str, path: str, filename: str, target: str) -> 
     ]  # fmt: skip
 
 
+def _chunk_frames(frames: int, picture: str | None, keep: tuple[int, int] | None, restart: bool = False) -> str:
+    """`frames` frames read, the picture's filters, the filtered frames [a, b) kept, their clock restarted."""
+    after = ([f"trim=start_frame={keep[0]}:end_frame={keep[1]}"] if keep else []) + ["setpts=PTS-STARTPTS"] * restart
+    return ",".join([f"trim=end_frame={frames}", *([picture] if picture else []), *after])
+
+
 def _chunk_window(seek: float, stop: float | None) -> list[str]:
     """The input options that read one chunk, as `chunk_encode_argv` reads it (see there)."""
     return (["-ss", f"{seek:.6f}"] if seek > 0 else []) + (["-t", f"{stop - seek:.6f}"] if stop is not None else [])
@@ -363,19 +371,20 @@ def chunk_cut_argv(
     seek: float,
     stop: float | None,
     frames: int,
-    crop: str | None,
+    picture: str | None,
+    keep: tuple[int, int] | None = None,
+    restart: bool = False,
     colour: Sequence[str] = (),
 ) -> list[str]:
-    """The chunk's frames, read as `chunk_encode_argv` reads them, cropped, to a lossless 10-bit FFV1
+    """The chunk's frames, read as `chunk_encode_argv` reads them, through the picture's filters, to a lossless 10-bit FFV1
     file: the input ab-av1 needs, as its search and encode run on a file. `-g 1` makes every frame a
     keyframe, so ab-av1's stream-copy samples start exactly where it asks; `colour` tags the file with
     the source's colour, which ab-av1's encode then inherits."""
-    crop_filter = f",crop={crop}" if crop else ""
     return [
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
         "-map", "0:V:0",
-        "-vf", f"trim=end_frame={frames}{crop_filter}",
+        "-vf", _chunk_frames(frames, picture, keep, restart),
         "-c:v", "ffv1", "-level", "3", "-g", "1",
         "-pix_fmt", "yuv420p10le",
         *colour,
@@ -427,42 +436,43 @@ def chunk_score_argv(
     seek: float,
     stop: float | None,
     frames: int,
-    crop: str | None,
+    picture: str | None,
+    keep: tuple[int, int] | None = None,
+    restart: bool = False,
     scoring_filter: str,
     libvmaf: str,
 ) -> list[str]:
-    """Score an encoded chunk against the source's chunk (read and cropped as `chunk_encode_argv` reads
+    """Score an encoded chunk against the source's chunk (read and filtered as `chunk_encode_argv` reads
     it): distorted first, reference second. `libvmaf` names its per-frame log relative to the chunk's
     folder, where ffmpeg runs, as in `chunk_encode_argv`. `scoring_filter` retimes both sides from their
     frame index (vmaf.side_filter), so libvmaf pairs frames by position whatever clock each file kept."""
-    crop_filter = f"crop={crop}," if crop else ""
     return [
         ffmpeg, *_RUN_FLAGS,
         "-i", encoded,
         *_chunk_window(seek, stop), "-i", source,
         "-filter_complex",
         f"[0:V:0]{scoring_filter}[dis];"
-        f"[1:V:0]trim=end_frame={frames},{crop_filter}format=yuv420p10le,{scoring_filter}[ref];"
+        f"[1:V:0]{_chunk_frames(frames, picture, keep, restart)},format=yuv420p10le,{scoring_filter}[ref];"
         f"[dis][ref]{libvmaf}[vmaf]",
         "-map", "[vmaf]", "-f", "null", "-",
     ]  # fmt: skip
 
 
 def file_score_argv(
-    ffmpeg: str, source: str, encoded: str, *, crop: str | None, scoring_filter: str, libvmaf: str
+    ffmpeg: str, source: str, encoded: str, *, picture: str | None, scoring_filter: str, libvmaf: str
 ) -> list[str]:
     """Score a whole encoded file against its source, every frame (`drapto report --vmaf`): distorted first,
-    reference second, the reference cropped and made 10-bit as the encode's input was, both retimed from
-    their frame index (vmaf.side_filter) as `chunk_score_argv` does. `libvmaf` names its per-frame log
-    relative to the folder ffmpeg runs in."""
-    crop_filter = f"crop={crop}," if crop else ""
+    reference second, the reference filtered (`picture`: field treatment, crop) and made 10-bit as the
+    encode's input was, both retimed from their frame index (vmaf.side_filter) as `chunk_score_argv` does.
+    `libvmaf` names its per-frame log relative to the folder ffmpeg runs in."""
+    picture_filters = f"{picture}," if picture else ""
     return [
         ffmpeg, *_RUN_FLAGS,
         "-i", encoded,
         "-i", source,
         "-filter_complex",
         f"[0:V:0]{scoring_filter}[dis];"
-        f"[1:v:0]{crop_filter}format=yuv420p10le,{scoring_filter}[ref];"
+        f"[1:v:0]{picture_filters}format=yuv420p10le,{scoring_filter}[ref];"
         f"[dis][ref]{libvmaf}[vmaf]",
         "-map", "[vmaf]", "-f", "null", "-",
     ]  # fmt: skip

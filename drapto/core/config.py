@@ -11,6 +11,7 @@ import msgspec
 import platformdirs
 
 from drapto.core.crop import check_crop_setting
+from drapto.core.picture import check_deinterlace_setting
 from drapto.core.vmaf import check_pool, check_scale
 from drapto.errors import InputError
 
@@ -36,6 +37,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     preset: int = 6
     keyint_seconds: int = 10
     crop: str = "auto"  # auto (detect black bars), none, or W:H:X:Y
+    deinterlace: str = "auto"  # auto (detect), off, bwdif (always deinterlace) or ivtc (always inverse telecine)
     film_grain: int = 0
     film_grain_denoise: bool = False
     ffmpeg: str | None = None
@@ -80,6 +82,10 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             msgspec.structs.force_setattr(self, "crop", check_crop_setting(self.crop))
         except InputError as exc:
             raise SettingError(exc.message, "crop") from None
+        try:
+            msgspec.structs.force_setattr(self, "deinterlace", check_deinterlace_setting(self.deinterlace))
+        except InputError as exc:
+            raise SettingError(exc.message, "deinterlace") from None
         if self.keyint_seconds < 1:
             raise SettingError(f"keyint_seconds must be at least 1, got {self.keyint_seconds}", "keyint_seconds")
         if self.target_vmaf is not None and not 0 < self.target_vmaf < 100:

@@ -12,6 +12,7 @@ from collections import Counter
 import msgspec
 
 from drapto.core.hdr import hdr_transfer
+from drapto.core.picture import Fields
 from drapto.errors import InputError
 
 # cropdetect prints `crop=W:H:X:Y`; signs allowed so a bogus negative value is seen (and then discarded).
@@ -51,12 +52,14 @@ class CropSample(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CropAnalysis(msgspec.Struct, frozen=True, kw_only=True):
-    """What crop.json holds: the setting, the raw samples and the decision taken from them."""
+    """What crop.json holds: the setting, the raw samples and the decision taken from them, and what the
+    same samples' idet said of the fields (the decision on interlacing)."""
 
     setting: str  # "auto", "none" or "W:H:X:Y"
     limit: str | None  # cropdetect's limit, when samples were taken
     samples: tuple[CropSample, ...]
     decision: CropDecision
+    fields: Fields | None = None  # None: not judged (a crop.json from before interlace detection)
 
 
 _SETTING_RE = re.compile(r"(\d+):(\d+):(\d+):(\d+)")

@@ -1,5 +1,7 @@
 """Pure planning: probe data + settings → an immutable EncodePlan of steps with their argv.
 
+Reason: over 450 lines while the issue-23 branches merge (the timeline's rules move to core/timeline.py).
+
 `drapto plan` prints this plan; the doit graph (drapto.graph.taskgraph) carries it out. Nothing here runs a process.
 """
 
@@ -10,14 +12,15 @@ from typing import Literal
 
 import msgspec
 
-from drapto.core import commands
+from drapto.core import commands, picture
 from drapto.core.audio import opus_kbps_for, opus_layout
 from drapto.core.carry import Carry, carried_attachments, carry, dropped_notice
-from drapto.core.chunks import plan_chunks
+from drapto.core.chunks import plan_chunks, with_neighbours
 from drapto.core.config import Config
 from drapto.core.filmmodel import choose_scouts, chunk_features
 from drapto.core.hdr import ColourInfo, classify, colour_args
 from drapto.core.media import AudioStream, MediaInfo, VideoStream
+from drapto.core.picture import Fields
 from drapto.core.prediction import start_point
 from drapto.core.reach import first_scouts, may_settle
 from drapto.core.scenes import SceneScan
@@ -100,6 +103,8 @@ class EncodePlan(msgspec.Struct, frozen=True, kw_only=True):
     dynamic: str = "SDR"
     dolby_vision: str | None = None  # the source's profile
     notices: tuple[str, ...] = ()  # things the user must be told before encoding
+    rotation: int = 0  # the source's display rotation, which ffmpeg's autorotate turns the pixels by
+    fields: Fields | None = None  # the interlace verdict and its treatment (None: not judged)
     target_vmaf: float | None = None  # chunked: the per-chunk VMAF target
     chunks: tuple[ChunkUnit, ...] = ()  # chunked: one work unit per chunk, in source order
     workers: int = 1  # chunked: chunk units run at once
@@ -211,7 +216,7 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
         cover_steps.append(step)
     if notice := dropped_notice(carried):
         notices.append(notice)
-    width, height = _crop_size(crop, video.width, video.height)
+    width, height = _crop_size(crop, *picture.displayed_size(media))
     expect = source_expectations(
         media, width=width, height=height, attachments=carried_attachments(carried), dolby_vision=keep_rpu
     )
@@ -258,9 +263,11 @@ def plan_standard(
     output: Path,
     crop: str | None = None,
     dolby_vision_rpu: bool = True,
+    fields: Fields | None = None,
 ) -> EncodePlan:
     """One CRF encode of the whole video (CRF by width class), one Opus step per audio stream, one mux.
-    `dolby_vision_rpu` says whether this ffmpeg's libsvtav1 can carry a Dolby Vision RPU."""
+    `dolby_vision_rpu` says whether this ffmpeg's libsvtav1 can carry a Dolby Vision RPU; `fields` is the
+    crop step's verdict on interlacing (None: progressive)."""
     paths = work_paths(output)
     common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
     video = common.video
@@ -278,7 +285,7 @@ def plan_standard(
                 keyint_seconds=config.keyint_seconds,
                 film_grain=config.film_grain,
                 film_grain_denoise=config.film_grain_denoise,
-                crop=crop,
+                picture=picture.video_filters(crop, fields),
                 colour=colour_args(common.colour),
                 dolby_vision=common.keep_rpu,
             )
@@ -302,6 +309,8 @@ def plan_standard(
         dolby_vision=common.colour.dolby_vision,
         notices=common.notices,
         audio_kbps=tuple(opus_kbps_for(s) for s in media.audio),
+        rotation=picture.rotation_of(media),
+        fields=fields,
     )
 
 
@@ -333,17 +342,22 @@ def plan_chunked(
     budget: Budget,
     crop: str | None = None,
     dolby_vision_rpu: bool = True,
+    fields: Fields | None = None,
 ) -> EncodePlan:
     """Scene chunks, each a work unit that searches its CRF to the VMAF target; a concat step joins the
-    kept encodes; audio and mux as in the standard path, plus the chunk results attached to the output."""
+    kept encodes; audio and mux as in the standard path, plus the chunk results attached to the output.
+    Chunks are source frame ranges; inverse telecine's start on whole decimate cycles (`plan_chunks`)."""
     paths = work_paths(output)
     common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
     video = common.video
     target = target_vmaf(config, common.colour)
+    treatment = fields.treatment if fields is not None else "none"
+    neighbours, cycle = picture.chunk_reading(treatment)  # what the field filter needs around each chunk
     chunks = plan_chunks(
         scan, min_seconds=config.chunk_min_seconds, max_seconds=config.chunk_max_seconds,
-        threshold=config.scene_threshold, probe_seconds=config.probe_seconds,
+        threshold=config.scene_threshold, probe_seconds=config.probe_seconds, cycle=cycle,
     )  # fmt: skip
+    chunks = with_neighbours(scan, chunks, neighbours)
     workers, threads = budget.split(video.width, video.height, len(chunks))
     width, height = common.expect.width, common.expect.height
     encode = EncodeSettings(
@@ -355,6 +369,7 @@ def plan_chunked(
             threads=threads,
         ),
         crop=crop,
+        picture=picture.video_filters(crop, fields),
         colour=tuple(colour_args(common.colour)),
         dolby_vision=common.keep_rpu,
     )
@@ -401,7 +416,8 @@ def plan_chunked(
         partial=partial_name(paths.video),
         duration=scan.duration,
     )
-    expect = msgspec.structs.replace(common.expect, frames=scan.frames, attachments=common.expect.attachments + 1)
+    frames = picture.output_frames(scan.frames, treatment)
+    expect = msgspec.structs.replace(common.expect, frames=frames, attachments=common.expect.attachments + 1)
     mux = _mux_step(media, paths, ffmpeg, common.carry, attach=paths.chunk_results)
     return EncodePlan(
         source=media.path,
@@ -417,6 +433,8 @@ def plan_chunked(
         dolby_vision=common.colour.dolby_vision,
         notices=common.notices,
         audio_kbps=tuple(opus_kbps_for(s) for s in media.audio),
+        rotation=picture.rotation_of(media),
+        fields=fields,
         target_vmaf=target,
         chunks=tuple(units),
         workers=workers,
@@ -425,11 +443,11 @@ def plan_chunked(
 
 
 def required_capabilities(
-    plan: EncodePlan, crop_setting: str = "none", *, chunked: bool = False
+    plan: EncodePlan, crop_setting: str = "none", *, chunked: bool = False, deinterlace: str = "off"
 ) -> dict[str, set[str]]:
     """The ffmpeg encoders and filters this plan's commands use, for the start-up check; `crop_setting`
-    adds what crop detection and a crop still to be decided will need, `chunked` what the scene scan and
-    the chunk encodes will (before the scan, the plan itself is the standard one)."""
+    and `deinterlace` what crop and field detection and a crop or treatment still to be decided will need,
+    `chunked` what the scene scan and the chunk encodes will (before the scan, the plan is the standard one)."""
     encoders, filters = {"libsvtav1"}, set()
     if chunked or plan.mode == "chunked":
         filters |= {"scdet", "select", "metadata", "libvmaf", "scale", "split", "trim", "format", "settb", "setpts"}
@@ -440,4 +458,5 @@ def required_capabilities(
         filters.add("crop")
     if crop_setting == "auto":
         filters.add("cropdetect")
+    filters |= picture.field_capabilities(plan.fields, deinterlace)
     return {"encoders": encoders, "filters": filters}

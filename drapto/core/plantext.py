@@ -7,6 +7,7 @@ import shlex
 from collections.abc import Mapping
 
 from drapto.core.crop import CropAnalysis, crop_summary
+from drapto.core.picture import fields_text, rotation_text
 from drapto.core.plan import EncodePlan
 from drapto.core.tries import probe_argv, probe_name, try_argv, try_name
 from drapto.core.units import ChunkResult, ChunkUnit
@@ -50,6 +51,12 @@ def render_plan(plan: EncodePlan, crop: CropAnalysis, target: str, results: Mapp
     decision = crop.decision
     lines.append(f"# crop: {crop_summary(decision.crop, decision.reason, decision.samples)}")
     lines += [f"#   candidate {c.crop} x {c.count}" for c in decision.candidates]
+    turned = rotation_text(plan.rotation)
+    if turned:
+        lines.append(f"# rotation: {turned} (ffmpeg's autorotate), encoded {plan.expect.width}x{plan.expect.height}")
+    fields = fields_text(plan.fields)
+    if fields:
+        lines.append(f"# fields: {fields}")
     lines += [f"# WARNING: {notice}" for notice in plan.notices]
     if plan.chunks:
         first = plan.chunks[0]

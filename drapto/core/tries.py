@@ -22,7 +22,7 @@ TRY_VERSION = "try-3"  # try-2: probes score frame pairs every 5 frames; try-3: 
 def try_key(unit: ChunkUnit, crf: float, *, probe: bool = False) -> str:
     """A digest of everything that decides a try's (or probe's) bytes and score."""
     chunk = unit.chunk
-    frames = chunk.probe if probe else (chunk.start, chunk.end, chunk.seek, chunk.stop)
+    frames = chunk.probe if probe else (chunk.start, chunk.end, chunk.seek, chunk.stop)  # seek, stop: neighbours too
     material = msgspec.json.encode([TRY_VERSION, unit.source, frames, unit.encode, unit.scoring, crf])
     return hashlib.sha256(material).hexdigest()[:20]
 
@@ -39,7 +39,7 @@ def try_scoring(unit: ChunkUnit) -> Scoring:
     """How a full encode of the chunk is scored: the unit's scoring, or every frame when the chunk ends
     before the subset's first counted frame (a few frames: scoring them all costs nothing)."""
     scoring = unit.scoring
-    if scoring.every > 1 and not scoring.pairs and unit.chunk.frames <= triple_middle(scoring.every):
+    if scoring.every > 1 and not scoring.pairs and unit.chunk.encoded <= triple_middle(scoring.every):
         return msgspec.structs.replace(scoring, every=1)
     return scoring
 
@@ -49,8 +49,8 @@ def try_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     chunk, encode, scoring = unit.chunk, unit.encode, try_scoring(unit)
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
-        seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
-        crf=crf, preset=encode.preset, svt=encode.svt, crop=encode.crop, colour=encode.colour,
+        seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep, restart=chunk.cycle > 0,
+        crf=crf, preset=encode.preset, svt=encode.svt, picture=encode.picture, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{try_name(crf)}.vmaf.json"),
     )  # fmt: skip
@@ -71,7 +71,7 @@ def probe_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
         seek=window.seek, stop=window.stop, frames=window.frames,
-        crf=crf, preset=encode.preset, svt=encode.svt, crop=encode.crop, colour=encode.colour,
+        crf=crf, preset=encode.preset, svt=encode.svt, picture=encode.picture, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{probe_name(crf)}.vmaf.json"),
     )  # fmt: skip

@@ -22,6 +22,7 @@ class EncodeSettings(msgspec.Struct, frozen=True, kw_only=True):
     preset: int
     svt: str  # -svtav1-params without crf
     crop: str | None
+    picture: str | None = None  # the video filter chain every read of the chunk applies (picture.video_filters)
     colour: tuple[str, ...] = ()
     dolby_vision: bool = False
 

@@ -106,8 +106,8 @@ def attempt_key(unit: ChunkUnit, attempt: Attempt) -> str:
 def cut_argv(unit: ChunkUnit, target: str) -> list[str]:
     chunk = unit.chunk
     return commands.chunk_cut_argv(
-        unit.ffmpeg, unit.source, target, seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
-        crop=unit.encode.crop, colour=unit.encode.colour,
+        unit.ffmpeg, unit.source, target, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep,
+        restart=chunk.cycle > 0, picture=unit.encode.picture, colour=unit.encode.colour,
     )  # fmt: skip
 
 
@@ -123,8 +123,9 @@ def attempt_argv(unit: ChunkUnit, ab_av1: str, attempt: Attempt, target: str) ->
 def score_argv(unit: ChunkUnit, encoded: str) -> list[str]:
     chunk, scoring = unit.chunk, try_scoring(unit)
     return commands.chunk_score_argv(
-        unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
-        crop=unit.encode.crop, scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, SCORE_LOG),
+        unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep,
+        restart=chunk.cycle > 0, picture=unit.encode.picture, scoring_filter=side_filter(scoring),
+        libvmaf=libvmaf_filter(scoring, SCORE_LOG),
     )  # fmt: skip
 
 
@@ -141,9 +142,9 @@ def _read_crf(unit: ChunkUnit, path: Path) -> float:
 
 def _check_frames(unit: ChunkUnit, path: Path) -> None:
     frames = count_frames(unit.ffmpeg, str(path))
-    if frames != unit.chunk.frames:
+    if frames != unit.chunk.encoded:
         raise ProcessError(
-            f"chunk {unit.chunk.index}: ab-av1's encode has {frames} frames, expected {unit.chunk.frames}"
+            f"chunk {unit.chunk.index}: ab-av1's encode has {frames} frames, expected {unit.chunk.encoded}"
         )
 
 

@@ -87,9 +87,9 @@ def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None]
     run_with_progress(try_argv(unit, crf, partial.name), on_progress, cwd=str(folder))
     seconds = time.monotonic() - started
     frames = count_frames(unit.ffmpeg, str(partial))
-    if frames != unit.chunk.frames:
+    if frames != unit.chunk.encoded:
         raise ProcessError(
-            f"chunk {unit.chunk.index}: the encode has {frames} frames, expected {unit.chunk.frames}",
+            f"chunk {unit.chunk.index}: the encode has {frames} frames, expected {unit.chunk.encoded}",
             detail=f"argv: {try_argv(unit, crf, partial.name)}",
         )
     scores = counted_scores(frame_scores(log.read_bytes()), try_scoring(unit))

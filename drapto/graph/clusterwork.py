@@ -24,7 +24,22 @@ from drapto.graph.runner import Progress
 # What a worker's ffmpeg must have to run a chunk unit (libopus is not needed there: audio stays local)
 NEEDED = {
     "encoders": frozenset({"libsvtav1"}),
-    "filters": frozenset({"libvmaf", "scale", "split", "trim", "format", "settb", "setpts", "select", "crop"}),
+    "filters": frozenset(
+        {
+            "libvmaf",
+            "scale",
+            "split",
+            "trim",
+            "format",
+            "settb",
+            "setpts",
+            "select",
+            "crop",
+            "bwdif",
+            "fieldmatch",
+            "decimate",
+        }
+    ),
 }
 
 

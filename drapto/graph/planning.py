@@ -14,6 +14,7 @@ from drapto.core.config import Config
 from drapto.core.crop import CropAnalysis
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
+from drapto.core.picture import Fields, rotation_of
 from drapto.core.plan import EncodePlan, Mode, effective_mode, plan_chunked, plan_standard, target_vmaf
 from drapto.core.scenes import SceneScan
 from drapto.core.workers import Budget, machine_budget
@@ -38,18 +39,24 @@ def job_mode(media: MediaInfo, job: Job) -> Mode:
     return effective_mode(job.config, classify(require_video(media).video[0]))
 
 
-def build_plan(media: MediaInfo, job: Job, crop: str | None = None, scan: SceneScan | None = None) -> EncodePlan:
+def build_plan(
+    media: MediaInfo,
+    job: Job,
+    crop: str | None = None,
+    scan: SceneScan | None = None,
+    fields: Fields | None = None,
+) -> EncodePlan:
     """The chunked plan once the scene scan exists, else the standard one (which is also what the
     pre-flight checks look at before the scan)."""
     media = require_video(media)
     if scan is not None and job_mode(media, job) == "chunked":
         return plan_chunked(
             media, job.config, ffmpeg=job.ffmpeg, output=Path(job.output), scan=scan, budget=job.budget,
-            crop=crop, dolby_vision_rpu=job.dolby_vision_rpu,
+            crop=crop, dolby_vision_rpu=job.dolby_vision_rpu, fields=fields,
         )  # fmt: skip
     return plan_standard(
         media, job.config, ffmpeg=job.ffmpeg, output=Path(job.output), crop=crop,
-        dolby_vision_rpu=job.dolby_vision_rpu,
+        dolby_vision_rpu=job.dolby_vision_rpu, fields=fields,
     )  # fmt: skip
 
 
@@ -90,8 +97,11 @@ def _checked_plan(source: Path, output: Path, config: Config, ffmpeg: str) -> tu
     job = make_job(source, output, config, ffmpeg)
     media = require_video(probe(source, ffmpeg))
     plan = build_plan(media, job)
-    check_capabilities(ffmpeg, required_capabilities(plan, config.crop, chunked=job_mode(media, job) == "chunked"))
-    if job_mode(media, job) == "chunked" and config.search_engine == "ab-av1":
+    chunked = job_mode(media, job) == "chunked"
+    check_capabilities(
+        ffmpeg, required_capabilities(plan, config.crop, chunked=chunked, deinterlace=config.deinterlace)
+    )
+    if chunked and config.search_engine == "ab-av1":
         from drapto.graph.abav1 import require_ab_av1
 
         require_ab_av1()
@@ -102,14 +112,14 @@ def plan_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[E
     """Probe, detect the crop, scan the scenes (or reuse a finished scenes.json) and plan one file,
     writing nothing (what `drapto plan` shows)."""
     job, media, _uncropped = _checked_plan(source, output, config, ffmpeg)
-    analysis = analyse_crop(ffmpeg, media, config.crop)
+    analysis = analyse_crop(ffmpeg, media, config.crop, config.deinterlace)
     crop = analysis.decision.crop
     scan = None
     if job_mode(media, job) == "chunked":
         scan = reusable_scan(job.output, crop) or scan_job(
             job, media, crop, Path(tempfile.mkdtemp(prefix="drapto-plan-"))
         )
-    return build_plan(media, job, crop, scan), analysis
+    return build_plan(media, job, crop, scan, analysis.fields), analysis
 
 
 def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[Job, EncodePlan]:
@@ -132,7 +142,9 @@ def scan_job(
 ) -> SceneScan:
     try:
         video = require_video(media).video[0]
-        return scan_scenes(job.ffmpeg, job.source, video, crop, folder, on_progress, on_stderr=on_stderr)
+        return scan_scenes(
+            job.ffmpeg, job.source, video, crop, folder, on_progress, rotation_of(media), on_stderr=on_stderr
+        )
     finally:
         if folder.name.startswith("drapto-plan-"):
             shutil.rmtree(folder, ignore_errors=True)

@@ -10,14 +10,16 @@ from pathlib import Path
 
 from drapto.core import commands
 from drapto.core.media import VideoStream
+from drapto.core.picture import turned
 from drapto.core.scenes import FRAMES_LOG, KEYFRAMES_LOG, PACKETS_LOG, SCAN_WIDTH, SceneScan, parse_scan
 from drapto.errors import ProcessError
 from drapto.graph.runner import Progress, run_with_progress
 
 
-def scan_width(video: VideoStream, crop: str | None) -> int | None:
-    """Downscale wide pictures for scdet; leave small ones as they are."""
-    width = int(crop.split(":")[0]) if crop else video.width
+def scan_width(video: VideoStream, crop: str | None, rotation: int = 0) -> int | None:
+    """Downscale wide pictures for scdet; leave small ones as they are (widths as displayed: autorotate
+    turns a rotated picture before the crop and the scale)."""
+    width = int(crop.split(":")[0]) if crop else turned(video.width, video.height, rotation)[0]
     return SCAN_WIDTH if width > SCAN_WIDTH else None
 
 
@@ -28,6 +30,7 @@ def scan_scenes(
     crop: str | None,
     folder: Path,
     on_progress: Callable[[Progress], None] | None = None,
+    rotation: int = 0,
     *,
     on_stderr: Callable[[str], None] | None = None,
 ) -> SceneScan:
@@ -37,7 +40,7 @@ def scan_scenes(
     scratch = Path(tempfile.mkdtemp(prefix="scan-", dir=folder))
     try:
         argv = commands.scene_scan_argv(
-            ffmpeg, source, crop=crop, scan_width=scan_width(video, crop), frames_log=FRAMES_LOG,
+            ffmpeg, source, crop=crop, scan_width=scan_width(video, crop, rotation), frames_log=FRAMES_LOG,
             keyframes_log=KEYFRAMES_LOG, packets_log=PACKETS_LOG,
         )  # fmt: skip
         run_with_progress(argv, on_progress, cwd=str(scratch), on_stderr=on_stderr)

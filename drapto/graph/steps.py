@@ -15,6 +15,8 @@ import msgspec
 
 from drapto.core import commands, events, reach, saving, scouting
 from drapto.core.crop import CropDecision
+from drapto.core.media import MediaInfo
+from drapto.core.picture import Fields, fields_text, rotation_of, rotation_text
 from drapto.core.plan import EncodePlan, Step
 from drapto.core.units import ChunkResults, ChunkUnit, load_result
 from drapto.core.vmaf import describe_scoring
@@ -133,10 +135,20 @@ def write_crop(job: Job, emit: Emit) -> None:
     def progress(done: int, total: int) -> None:
         emit(events.StepProgress(file=job.source, step="crop", seconds=float(done), fraction=done / total))
 
-    analysis = analyse_crop(job.ffmpeg, require_video(media), job.config.crop, progress)
+    analysis = analyse_crop(job.ffmpeg, require_video(media), job.config.crop, job.config.deinterlace, progress)
     write_atomic(paths.crop, msgspec.json.format(msgspec.json.encode(analysis)))
     emit(crop_event(job.source, analysis.decision))
+    for message in picture_notices(media, analysis.fields):
+        emit(events.Notice(file=job.source, level="info", message=message))
     emit(events.StepFinished(file=job.source, step="crop", elapsed=time.monotonic() - started))
+
+
+def picture_notices(media: MediaInfo, fields: Fields | None) -> list[str]:
+    """What the crop step tells the user of the picture's shape: a rotation turned, a field treatment."""
+    notes = [text for text in (rotation_text(rotation_of(media)),) if text]
+    if fields is not None and fields.treatment != "none":
+        notes.append(f"video is {fields_text(fields)}")
+    return notes
 
 
 def write_scenes(job: Job, emit: Emit) -> None:

@@ -72,7 +72,7 @@ def namespace(
             "actions": [action("crop", [partial_name(paths.crop)], write_crop, job, emit)],
             "file_dep": [job.source, paths.probe],
             "targets": [paths.crop],
-            "uptodate": [config_changed(f"{CROP_VERSION} {job.config.crop}")],
+            "uptodate": [config_changed(f"{CROP_VERSION} {job.config.crop} {job.config.deinterlace}")],
         }
 
     def chunked() -> bool:
@@ -100,10 +100,14 @@ def namespace(
             return  # `doit list --all` before the first probe: nothing planned yet
         if chunked() and not Path(paths.scenes).exists():
             return
+        crop = load_crop(paths.crop)
         plan = build_plan(
-            load_probe(paths.probe), job, load_crop(paths.crop).decision.crop,
+            load_probe(paths.probe),
+            job,
+            crop.decision.crop,
             load_scan(paths.scenes) if chunked() else None,
-        )  # fmt: skip
+            crop.fields,
+        )
         executor.set_workers(plan.workers)  # the plan's count: cores and memory, or the cluster's slots
         steps = sorted(plan.steps, key=lambda step: step.stage != "audio")  # audio first: short, and beside the video
         for step in steps:

@@ -13,6 +13,7 @@ from drapto.core.carry import carried_attachments, carry, output_counts
 from drapto.core.framecrc import parse_framecrc
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
+from drapto.core.picture import displayed_size
 from drapto.core.plan import Expectations, source_expectations
 from drapto.core.units import ChunkResults
 from drapto.core.workpaths import CHUNK_RESULTS_NAME
@@ -150,10 +151,9 @@ def attached_results(ffmpeg: str, path: Path) -> ChunkResults | None:
 def existing_expectations(source: MediaInfo, output: MediaInfo) -> Expectations:
     """What an output drapto finished earlier must show, from the source alone (the crop and mode that
     made it are unknown): the source's streams, duration and colour, a picture no larger than the
-    source's, and the attachments it carries from the source (plus the chunk results a chunked encode
-    attaches). Pure."""
-    video = source.video[0]
-    width, height = video.width, video.height
+    source's as displayed (a rotated source's pixels are turned), and the attachments it carries from the
+    source (plus the chunk results a chunked encode attaches). Pure."""
+    width, height = displayed_size(source)
     if output.video and output.video[0].width <= width and output.video[0].height <= height:
         width, height = output.video[0].width, output.video[0].height
     attachments = carried_attachments(carry(source))

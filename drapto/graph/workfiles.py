@@ -17,7 +17,7 @@ PROBE_VERSION = "probe-3"
 
 
 # Bump when crop sampling or the decision rules change, so old crop.json files are rebuilt.
-CROP_VERSION = "crop-1"
+CROP_VERSION = "crop-2"  # crop-2: the samples also run idet; crop.json holds the fields' verdict
 
 
 # Bump when the scene scan's command or parsing changes, so old scenes.json files are rebuilt.

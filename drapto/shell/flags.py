@@ -102,6 +102,9 @@ class EncodeFlags:
         Denoise the source before grain synthesis.
     crop
         auto (detect black bars, the default), none, or an explicit W:H:X:Y crop.
+    deinterlace
+        auto (detect interlaced and telecined video, the default), off, bwdif (always deinterlace) or
+        ivtc (always inverse telecine to 23.976 fps).
     """
 
     standard: bool = False
@@ -123,10 +126,12 @@ class EncodeFlags:
     film_grain: int | None = None
     film_grain_denoise: bool | None = None
     crop: str | None = None
+    deinterlace: str | None = None
 
     def config(self, keep: bool | None = None, path: Path | None = None) -> Config:
         overrides: dict[str, Any] = {
             "crop": self.crop,
+            "deinterlace": self.deinterlace,
             "preset": self.preset,
             "film_grain": self.film_grain,
             "film_grain_denoise": self.film_grain_denoise,

@@ -22,6 +22,7 @@ def analyze(
     input: Path,
     *,
     crop: str | None = None,
+    deinterlace: str | None = None,
     json: bool = False,
     config_file: ConfigFile = None,
     log_flags: Annotated[LogFlags, Parameter(name="*")] = NO_LOG,
@@ -36,16 +37,19 @@ def analyze(
         A video file, or a folder whose video files are all analysed.
     crop
         auto (detect black bars, the default), none, or an explicit W:H:X:Y crop.
+    deinterlace
+        auto (detect interlaced and telecined video, the default), off, bwdif or ivtc.
     json
         One JSON object per file instead of text.
     """
     log_flags.start()
-    config = load_config({"crop": crop}, path=config_file)
+    config = load_config({"crop": crop, "deinterlace": deinterlace}, path=config_file)
     ffmpeg = resolve_ffmpeg(config.ffmpeg)
-    check_capabilities(ffmpeg, {"filters": {"cropdetect"}} if config.crop == "auto" else {})
+    sampled = config.crop == "auto" or config.deinterlace == "auto"
+    check_capabilities(ffmpeg, {"filters": {"cropdetect", "idet"}} if sampled else {})
     for source in discover(input.absolute()):
         media = require_video(probe(source, ffmpeg))
-        report = analyse(media, analyse_crop(ffmpeg, media, config.crop), config)
+        report = analyse(media, analyse_crop(ffmpeg, media, config.crop, config.deinterlace), config)
         if json:
             print(msgspec.json.encode(report).decode(), flush=True)
         else:

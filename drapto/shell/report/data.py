@@ -17,6 +17,7 @@ import msgspec
 
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
+from drapto.core.picture import displayed_size
 from drapto.core.saving import grew, growth_warning, saving_percent
 from drapto.core.search import SearchSettings
 from drapto.core.units import ChunkResults
@@ -242,7 +243,7 @@ def build_report(
         source_bytes = record.input_bytes
     source_size = None
     if source_media is not None and source_media.video:
-        source_size = (source_media.video[0].width, source_media.video[0].height)
+        source_size = displayed_size(source_media)
 
     if crop is None:
         crop = crop_of(results.crop if results else None, source_size, (width, height))

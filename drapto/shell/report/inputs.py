@@ -13,6 +13,7 @@ from pathlib import Path
 
 from drapto.core import commands
 from drapto.core.media import MediaInfo
+from drapto.core.picture import Fields, displayed_size, video_filters
 from drapto.core.vmaf import INDEX_CLOCK, frame_scores, libvmaf_filter, scoring_for, side_filter
 from drapto.errors import DraptoError, InputError
 from drapto.graph.probe import probe, require_video
@@ -29,11 +30,11 @@ def report_path(output: Path) -> Path:
     return output.with_name(output.stem + ".report.html")
 
 
-def _source_media(path: Path) -> MediaInfo | None:
+def _source_media(path: Path, ffmpeg: str) -> MediaInfo | None:
     if not path.is_file():
         return None
     try:
-        return require_video(probe(path))
+        return require_video(probe(path, ffmpeg))  # with what ffmpeg sees: rotation, field order
     except DraptoError:
         return None
 
@@ -56,6 +57,18 @@ def vmaf_crop(
     return known
 
 
+def vmaf_fields(ffmpeg: str, source: MediaInfo) -> Fields | None:
+    """How the encode treated the source's fields, judged again as `encode` judges them (idet on the
+    crop samples), so the whole-file score's reference is deinterlaced or inverse-telecined as its input
+    was; None when that cannot be told."""
+    from drapto.graph.cropdetect import analyse_crop
+
+    try:
+        return analyse_crop(ffmpeg, source, "none", "auto").fields
+    except DraptoError:
+        return None
+
+
 def score_file(
     ffmpeg: str,
     source: Path,
@@ -64,15 +77,17 @@ def score_file(
     size: tuple[int, int],
     frames: int | None,
     crop: tuple[str | None, str],
+    fields: Fields | None = None,
     threads: int | None = None,
     on_fraction: Callable[[float], None] | None = None,
     vmaf_scale: str = "auto",
 ) -> FileScore:
     """Score every frame of `output` against `source` with the search's convention (the model and
-    upscale for the output's picture size, the reference cropped as the encode's input was)."""
+    upscale for the output's picture size, the reference cropped and its fields treated as the encode's
+    input was)."""
     scoring = scoring_for(*size, every=1, pool="mean", threads=threads or os.cpu_count() or 1, scale=vmaf_scale)
     argv = commands.file_score_argv(
-        ffmpeg, str(source), str(output), crop=crop[0], scoring_filter=side_filter(scoring),
+        ffmpeg, str(source), str(output), picture=video_filters(crop[0], fields), scoring_filter=side_filter(scoring),
         libvmaf=libvmaf_filter(scoring, VMAF_LOG),
     )  # fmt: skip
     clock = float(INDEX_CLOCK.split("/")[1].split(",")[0])  # the frame-index clock's rate: 25
@@ -118,10 +133,10 @@ def make_report(
     if source is None:
         known = (results.source if results else None) or (record.source if record else None)
         source = Path(known) if known else None
-    source_media = _source_media(source) if source else None
+    source_media = _source_media(source, ffmpeg) if source else None
     source_bytes = source.stat().st_size if source_media is not None and source else None
     size = (media.video[0].width, media.video[0].height)
-    source_size = (source_media.video[0].width, source_media.video[0].height) if source_media else None
+    source_size = displayed_size(source_media) if source_media else None
     known_crop = crop_of(crop if crop is not None else (results.crop if results else None), source_size, size)
     whole = None
     if vmaf:
@@ -137,6 +152,7 @@ def make_report(
             size=size,
             frames=frames,
             crop=known_crop,
+            fields=vmaf_fields(ffmpeg, source_media),
             on_fraction=on_fraction,
             vmaf_scale=(results.vmaf_scale if results else None) or "auto",  # as the encode scored its chunks
         )
