@@ -11,6 +11,26 @@ import msgspec
 
 # Quiet, machine-readable progress on stdout, never reading stdin, always overwriting our own temp names.
 _RUN_FLAGS = ("-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-y")
+# Every video encode writes each frame it is given once, at the time it came with: the default frame-rate
+# mode for Matroska is constant (it dropped 107 of the 252 frames of a 24-then-60 fps source), and the
+# encoder's default time base (1/frame rate) rounds a variable frame rate's times onto that grid (duplicate
+# timestamps). `-enc_time_base filter` keeps the filter chain's, i.e. the source's, time base.
+KEEP_FRAME_TIMES = ("-fps_mode", "passthrough", "-enc_time_base", "filter")
+
+
+def source_clock(start: float | None) -> list[str]:
+    """Input options (before `-i SOURCE`) that put the source's timestamps on its file's clock: seconds from
+    the file's start, `start` (`Listing.start`), as `-ss` counts. Without them ffmpeg shifts each command's
+    input by the start of the streams it uses (an MPEG-TS: by the used stream's own start), so a stream that
+    began after the file's start (audio 0.5 s after the video, a TS's video 23 ms after its audio) lost its
+    offset. `-copyts` stops that shift; `-itsoffset -start` counts from the file's start instead of its
+    absolute timestamps (a TS starts at e.g. 1.4 s). None (start unknown): ffmpeg's own shift."""
+    return [] if start is None else ["-copyts", *_from_file_start(start)]
+
+
+def _from_file_start(start: float | None) -> list[str]:
+    """The input offset that makes a file whose first timestamp is `start` count from 0 under `-copyts`."""
+    return ["-itsoffset", f"{-start:.6f}"] if start else []
 
 
 class StreamTags(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,16 +60,19 @@ def video_encode_argv(
     crop: str | None,
     colour: Sequence[str] = (),
     dolby_vision: bool = False,
+    source_start: float | None = None,
 ) -> list[str]:
     """SVT-AV1 10-bit encode of the first video stream only; audio, subtitles and tags come later.
     `colour` holds the source's colour tags as ffmpeg flags; `dolby_vision` keeps the RPU (only ever
-    set for a Dolby Vision source: libsvtav1 fails to open with it on any other)."""
+    set for a Dolby Vision source: libsvtav1 fails to open with it on any other). Every frame keeps its
+    time (`KEEP_FRAME_TIMES`) on the source file's clock (`source_clock`), which the mux keeps."""
     svt = svt_params(keyint_seconds=keyint_seconds, film_grain=film_grain, film_grain_denoise=film_grain_denoise)
     return [
         ffmpeg, *_RUN_FLAGS,
-        "-i", source,
+        *source_clock(source_start), "-i", source,
         "-map", "0:V:0",
         *(["-vf", f"crop={crop}"] if crop else []),
+        *KEEP_FRAME_TIMES,
         "-c:v", "libsvtav1",
         "-pix_fmt", "yuv420p10le",
         "-preset", str(preset),
@@ -71,13 +94,15 @@ def audio_encode_argv(
     index: int,
     bitrate_kbps: int,
     layout: str | None,
+    source_start: float | None = None,
 ) -> list[str]:
     """One audio stream to Opus. `layout` (same channel count) makes libopus accept odd source layouts;
-    `None` means more than 8 channels, which libopus only takes with mapping family 255."""
+    `None` means more than 8 channels, which libopus only takes with mapping family 255. The stream keeps
+    its start on the source file's clock (`source_clock`): audio 0.5 s after the file's start stays there."""
     layout_args = ["-af", f"aformat=channel_layouts={layout}"] if layout else ["-mapping_family", "255"]
     return [
         ffmpeg, *_RUN_FLAGS,
-        "-i", source,
+        *source_clock(source_start), "-i", source,
         "-map", f"0:a:{index}",
         "-vn", "-sn", "-dn",
         "-map_metadata", "-1", "-map_chapters", "-1",
@@ -109,15 +134,24 @@ def mux_argv(
     subtitle_codecs: Sequence[str],
     attachments: int,
     attach_json: str | None = None,
+    source_start: float | None = None,
+    video_start: float | None = None,
 ) -> list[str]:
     """Stream-copy the encoded video and audio, plus subtitles, attachments (`attachments` of them),
     chapters and global tags straight from the source. `subtitle_codecs[i]` is "copy" or the codec a
-    stream must become for MKV. `attach_json` adds a JSON file as one more attachment."""
+    stream must become for MKV. `attach_json` adds a JSON file as one more attachment.
+
+    Timestamps (with `source_start`, the source file's start): `-copyts` keeps every input's own, where
+    ffmpeg would shift each input by its start (audio that began 0.5 s after the video came out at 0);
+    the encoded audio and a standard video already count from the source file's start, and the source
+    (subtitles, chapters) is put on that clock (`source_clock`). `video_start` places a video that starts
+    at 0 (the chunks' concat) where the source's first frame was."""
     source_input = 1 + len(audio)
-    argv = [ffmpeg, *_RUN_FLAGS, "-i", video]
+    argv = [ffmpeg, *_RUN_FLAGS, *(["-copyts"] if source_start is not None else [])]
+    argv += [*(["-itsoffset", f"{video_start:.6f}"] if video_start else []), "-i", video]
     for path in audio:
         argv += ["-i", path]
-    argv += ["-i", source, "-map", "0:V:0"]
+    argv += [*_from_file_start(source_start), "-i", source, "-map", "0:V:0"]
     for i in range(len(audio)):
         argv += ["-map", f"{1 + i}:a:0"]
     for i in range(len(subtitle_codecs)):
@@ -191,13 +225,17 @@ def scene_scan_argv(
     frames_log: str,
     keyframes_log: str,
     packets_log: str,
+    source_start: float | None = None,
 ) -> list[str]:
     """One decode of the whole video for the chunk planner: scdet's per-frame scene score and every
     frame's time go to `frames_log`, the keyframes' times to `keyframes_log` (relative names: ffmpeg runs
     in the scan's folder). The picture is cropped as the encode will be (black bars only dilute the
     score), and `scan_width` downscales it, which keeps scdet cheap on big pictures. The same read also
     lists the source's video packets (timestamps and sizes) to `packets_log` by stream copy: the bytes the
-    source's encoder spent on each frame, a free measure of how hard each chunk is to encode."""
+    source's encoder spent on each frame, a free measure of how hard each chunk is to encode. The times are
+    on the source file's clock (`source_clock`), the one the chunks' `-ss` seeks count on: without it a
+    TS's frames counted from the video's own start (ffmpeg's shift), 23 ms off the seeks' clock when the
+    audio led, which moved every chunk by a frame."""
     crop_filter = f"crop={crop}," if crop else ""
     scale = f"scale={scan_width}:-2:flags=area," if scan_width else ""
     graph = (
@@ -206,7 +244,7 @@ def scene_scan_argv(
     )
     return [
         ffmpeg, *_RUN_FLAGS,
-        "-i", source,
+        *source_clock(source_start), "-i", source,
         "-filter_complex", graph,
         "-map", "[scan]", "-an", "-sn", "-dn",
         "-f", "null", "-",
@@ -245,6 +283,7 @@ def chunk_encode_argv(
         *_chunk_window(seek, stop), "-i", source,
         "-filter_complex", f"[0:V:0]trim=end_frame={frames},{crop_filter}format=yuv420p10le,split[enc][ref]",
         "-map", "[enc]",
+        *KEEP_FRAME_TIMES,
         "-c:v", "libsvtav1",
         "-preset", str(preset),
         "-svtav1-params", f"{svt}:crf={crf:g}",
@@ -348,6 +387,7 @@ def chunk_cut_argv(
         *_chunk_window(seek, stop), "-i", source,
         "-map", "0:V:0",
         "-vf", f"trim=end_frame={frames}{crop_filter}",
+        *KEEP_FRAME_TIMES,
         "-c:v", "ffv1", "-level", "3", "-g", "1",
         "-pix_fmt", "yuv420p10le",
         *colour,

@@ -40,3 +40,18 @@ def parse_framecrc(listing: str, stream: int = 0) -> Listing:
             if len(fields) >= 5:
                 packets.append(Packet(pts=_int(fields[2]), duration=_int(fields[3]) or 0, size=_int(fields[4]) or 0))
     return Listing(time_base=time_base, packets=tuple(packets))
+
+
+class PacketSpan(msgspec.Struct, frozen=True, kw_only=True):
+    """A video stream's packets as a stream copy reads them: how many, and the earliest and latest
+    presentation time (seconds, on the reading command's clock; `last - first` is the last frame's time
+    after the first's)."""
+
+    count: int
+    first: float | None
+    last: float | None
+
+
+def packet_span(listing: Listing) -> PacketSpan:
+    times = [listing.seconds(p.pts) for p in listing.packets if p.pts is not None]
+    return PacketSpan(count=len(listing.packets), first=min(times, default=None), last=max(times, default=None))

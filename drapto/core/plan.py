@@ -66,7 +66,41 @@ class Expectations(msgspec.Struct, frozen=True, kw_only=True):
     dynamic: str = "SDR"  # SDR, HDR10, PQ or HLG (drapto.core.hdr)
     dolby_vision: bool = False
     colour: tuple[str | None, str | None, str | None] = (None, None, None)  # MediaInfo primaries, transfer, matrix
-    frames: int | None = None  # chunked: the source's decoded frame count, which the output must equal
+    frames: int | None = None  # the frames the output's video must have (frame_expectations); None: unknown
+    last_frame: float | None = None  # where its last frame must be: seconds after its first (frame_expectations)
+    # Each audio stream's start minus the video's, in the source (seconds; empty: unknown): the output's
+    # streams must keep these offsets within AUDIO_OFFSET_TOLERANCE.
+    audio_offsets: tuple[float, ...] = ()
+
+
+# How far an output's last frame may sit from the source's, relative to each video's first frame: the
+# output's Matroska clock has 1 ms ticks, so the source's time rounded to them (and the concat's
+# microsecond durations) is within 1 ms; anything more is a frame that moved or went missing.
+LAST_FRAME_TOLERANCE = 0.001
+# How far a stream's offset to the video may drift (seconds): Opus's encoder delay moves a start by 1 ms
+# (a stream starting 0.500 s after the video comes out at 0.501); a lip-sync error shows from ~45 ms.
+AUDIO_OFFSET_TOLERANCE = 0.020
+
+
+def frame_expectations(media: MediaInfo, scan: SceneScan | None = None) -> tuple[int | None, float | None]:
+    """The frame count the output's video must have and its last frame's time (seconds after its first
+    frame): every source frame once, at its own time. From the scene scan's decode when there is one
+    (chunked), else from the source's video packets the probe read (standard): a frame per packet, except
+    where a packet may hold a single field (interlaced H.264 or HEVC can be coded a field per packet,
+    PAFF; ffmpeg's MBAFF and MPEG-2 interlaced give one packet per frame, measured), where neither is
+    known. The one place to scale them when the frames change (deinterlacing to double rate, inverse
+    telecine)."""
+    if scan is not None:
+        return scan.frames, scan.times[-1] - scan.times[0]
+    packets = media.video_packets
+    if packets is None or packets.first is None or packets.last is None or _may_be_fields(media):
+        return None, None
+    return packets.count, packets.last - packets.first
+
+
+def _may_be_fields(media: MediaInfo) -> bool:
+    video = media.listing.main_video() if media.listing else None
+    return video is not None and video.field_order in ("tff", "bff") and video.codec in ("h264", "hevc")
 
 
 def source_expectations(
@@ -75,6 +109,8 @@ def source_expectations(
     """What an output of `media` must show: its streams, duration and colour, at the given picture size
     and attachment count (a plan knows them; a finished output's check infers them)."""
     video = media.video[0]
+    frames, last_frame = frame_expectations(media)
+    offsets = media.listing.audio_offsets() if media.listing else None
     return Expectations(
         width=width,
         height=height,
@@ -87,6 +123,9 @@ def source_expectations(
         dynamic=classify(video).dynamic,
         dolby_vision=dolby_vision,
         colour=(video.color_primaries, video.transfer, video.matrix),
+        frames=frames,
+        last_frame=last_frame,
+        audio_offsets=offsets if offsets is not None and len(offsets) == len(media.audio) else (),
     )
 
 
@@ -205,6 +244,7 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
                         index=stream.index,
                         bitrate_kbps=opus_bitrate_kbps(stream.channels),
                         layout=opus_layout(stream.channels),
+                        source_start=source_start(media),
                     )
                 ),
                 inputs=(media.path,),
@@ -223,8 +263,17 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
     )  # fmt: skip
 
 
-def _mux_step(media: MediaInfo, paths: WorkPaths, ffmpeg: str, attach: str | None = None) -> Step:
+def source_start(media: MediaInfo) -> float | None:
+    """The source file's start (`Listing.start`), where every command's clock counts from; None when unknown."""
+    return media.listing.start if media.listing else None
+
+
+def _mux_step(
+    media: MediaInfo, paths: WorkPaths, ffmpeg: str, attach: str | None = None, video_start: float | None = None
+) -> Step:
+    """`video_start`: where the source's first frame is on its file's clock, for a video that starts at 0."""
     video = media.video[0]
+    start = source_start(media)
     audio_targets = [paths.audio(s.index) for s in media.audio]
     return Step(
         name="mux",
@@ -241,6 +290,8 @@ def _mux_step(media: MediaInfo, paths: WorkPaths, ffmpeg: str, attach: str | Non
                 subtitle_codecs=[_subtitle_codec(s) for s in media.text],
                 attachments=len(media.attachments),
                 attach_json=attach,
+                source_start=start,
+                video_start=video_start if start is not None else None,
             )
         ),
         inputs=(media.path, paths.video, *audio_targets, *([attach] if attach else [])),
@@ -281,6 +332,7 @@ def plan_standard(
                 crop=crop,
                 colour=colour_args(common.colour),
                 dolby_vision=common.keep_rpu,
+                source_start=source_start(media),
             )
         ),
         inputs=(media.path,),
@@ -388,7 +440,10 @@ def plan_chunked(
         partial=partial_name(paths.video),
         duration=scan.duration,
     )
-    expect = msgspec.structs.replace(common.expect, frames=scan.frames, attachments=common.expect.attachments + 1)
+    frames, last_frame = frame_expectations(media, scan)
+    expect = msgspec.structs.replace(
+        common.expect, frames=frames, last_frame=last_frame, attachments=common.expect.attachments + 1
+    )
     return EncodePlan(
         source=media.path,
         paths=paths,
@@ -397,7 +452,11 @@ def plan_chunked(
         crf=crf_for(video.width, config),
         preset=config.preset,
         crop=crop,
-        steps=(concat, *common.audio_steps, _mux_step(media, paths, ffmpeg, attach=paths.chunk_results)),
+        steps=(
+            concat,
+            *common.audio_steps,
+            _mux_step(media, paths, ffmpeg, attach=paths.chunk_results, video_start=scan.times[0]),
+        ),
         expect=expect,
         dynamic=common.colour.dynamic,
         dolby_vision=common.colour.dolby_vision,

@@ -16,7 +16,8 @@ from drapto.core.units import ChunkUnit
 from drapto.core.vmaf import Scoring, libvmaf_filter, side_filter, triple_middle
 
 # Bump when what a try file means changes, so old cached tries are not reused.
-TRY_VERSION = "try-3"  # try-2: probes score frame pairs every 5 frames; try-3: tries count triples' middles
+TRY_VERSION = "try-4"  # try-2: probes score frame pairs every 5 frames; try-3: tries count triples'
+# middles; try-4: every frame at its own time (a variable frame rate's tries dropped or doubled frames)
 
 
 def try_key(unit: ChunkUnit, crf: float, *, probe: bool = False) -> str:

@@ -14,7 +14,15 @@ from drapto.core.config import Config
 from drapto.core.crop import CropAnalysis
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
-from drapto.core.plan import EncodePlan, Mode, effective_mode, plan_chunked, plan_standard, target_vmaf
+from drapto.core.plan import (
+    EncodePlan,
+    Mode,
+    effective_mode,
+    plan_chunked,
+    plan_standard,
+    source_start,
+    target_vmaf,
+)
 from drapto.core.scenes import SceneScan
 from drapto.core.workers import Budget, machine_budget
 from drapto.graph.cropdetect import analyse_crop
@@ -126,7 +134,9 @@ def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[
 
 def scan_job(job: Job, media: MediaInfo, crop: str | None, folder: Path, on_progress: Any = None) -> SceneScan:
     try:
-        return scan_scenes(job.ffmpeg, job.source, require_video(media).video[0], crop, folder, on_progress)
+        video = require_video(media).video[0]
+        start = source_start(media)
+        return scan_scenes(job.ffmpeg, job.source, video, crop, folder, on_progress, source_start=start)
     finally:
         if folder.name.startswith("drapto-plan-"):
             shutil.rmtree(folder, ignore_errors=True)

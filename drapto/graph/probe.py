@@ -9,6 +9,7 @@ import msgspec
 from pymediainfo import MediaInfo as _LibMediaInfo
 
 from drapto.core import commands
+from drapto.core.framecrc import PacketSpan, packet_span, parse_framecrc
 from drapto.core.listing import Listing, parse_listing
 from drapto.core.media import MediaInfo, parse_mediainfo_json
 from drapto.errors import InputError
@@ -40,6 +41,13 @@ def probe(path: Path, ffmpeg: str | None = None) -> MediaInfo:
     if ffmpeg is None:
         return media
     return msgspec.structs.replace(media, listing=read_listing(ffmpeg, path))
+
+
+def read_video_packets(ffmpeg: str, path: Path) -> PacketSpan:
+    """Count the video's packets and their span by a stream copy (disk speed, no decode): the source's
+    frame count and last frame time for a standard encode (plan.frame_expectations)."""
+    done = run_capture(commands.packet_read_argv(ffmpeg, str(path)), check=False)
+    return packet_span(parse_framecrc(done.stdout.decode(errors="replace")))
 
 
 def require_video(media: MediaInfo) -> MediaInfo:
