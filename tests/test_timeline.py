@@ -1,0 +1,225 @@
+"""The clock: every frame keeps its time (VFR included) and every stream its offset to the video, in both
+modes. The real tests encode small generated sources and read the outputs with ffmpeg's framecrc (every
+packet's or decoded frame's timestamp) and pymediainfo, never with the code under test."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import run_drapto
+from pymediainfo import MediaInfo as LibMediaInfo
+
+from drapto.core import commands
+from drapto.core.framecrc import PacketSpan
+from drapto.core.listing import ListedStream, Listing
+from drapto.core.media import MediaInfo, VideoStream
+from drapto.core.plan import Expectations, frame_expectations
+from drapto.core.scenes import SceneScan
+from drapto.graph.validate import PacketRead, packet_problems, timeline_problems
+
+# --- pure parts ---------------------------------------------------------------------------------------
+
+
+def _listing(video_start: float | None, audio_starts: tuple[float | None, ...], start: float = 1.4) -> Listing:
+    streams = [ListedStream(index=0, kind="video", codec="h264", start=video_start)]
+    streams += [ListedStream(index=1 + i, kind="audio", codec="aac", start=s) for i, s in enumerate(audio_starts)]
+    return Listing(start=start, streams=tuple(streams))
+
+
+def test_audio_offsets_are_each_audio_start_minus_the_videos():
+    assert _listing(1.423222, (1.4, 1.7)).audio_offsets() == (-0.023222, 0.276778)
+    assert _listing(None, (None, 1.9)).audio_offsets() == (0.0, 0.5)  # no start printed: the file's
+    assert Listing(start=None, streams=_listing(0.0, (0.5,)).streams).audio_offsets() is None
+    assert Listing(start=0.0).audio_offsets() is None  # no video
+
+
+def test_the_source_clock_counts_from_the_files_start():
+    assert commands.source_clock(None) == []
+    assert commands.source_clock(0.0) == ["-copyts"]
+    assert commands.source_clock(1.4) == ["-copyts", "-itsoffset", "-1.400000"]
+
+
+def _media(packets: PacketSpan | None, field_order: str | None = "progressive", codec: str = "h264") -> MediaInfo:
+    listing = Listing(start=0.0, streams=(ListedStream(index=0, kind="video", codec=codec, field_order=field_order),))  # type: ignore[arg-type]
+    return MediaInfo(
+        path="/films/a.mkv", container="Matroska", duration=10.0,
+        video=(VideoStream(index=0, codec="AVC", width=320, height=180),), listing=listing, video_packets=packets,
+    )  # fmt: skip
+
+
+def test_frame_expectations_come_from_the_scan_or_the_sources_packets():
+    scan = SceneScan(frames=3, duration=0.1, times=(0.023, 0.064, 0.081), scores=(0, 0, 0), keyframes=(0,))
+    span = PacketSpan(count=252, first=1.4, last=7.383)
+    assert frame_expectations(_media(span), scan) == (3, pytest.approx(0.058))
+    frames, last = frame_expectations(_media(span))
+    assert (frames, last) == (252, pytest.approx(5.983))
+    assert frame_expectations(_media(None)) == (None, None)
+    # a field per packet is possible (H.264/HEVC PAFF): the packets say nothing sure about frames
+    assert frame_expectations(_media(span, field_order="tff")) == (None, None)
+    assert frame_expectations(_media(span, field_order="tff", codec="mpeg2video")) == (252, pytest.approx(5.983))
+
+
+EXPECT = Expectations(
+    width=320, height=180, duration=6.0, video_duration=6.0, audio_channels=(1, 1), subtitles=0, chapters=0,
+    attachments=0, frames=252, last_frame=5.983, audio_offsets=(-0.023, 0.277),
+)  # fmt: skip
+
+
+def test_packet_problems_check_the_last_frames_time_within_a_millisecond():
+    assert packet_problems(PacketRead(frames=252, video_end=6.0, errors=(), last_frame=5.9835), EXPECT) == []
+    assert packet_problems(PacketRead(frames=252, video_end=6.0, errors=(), last_frame=5.984), EXPECT) == []
+    late = packet_problems(PacketRead(frames=252, video_end=6.0, errors=(), last_frame=6.0), EXPECT)
+    assert late == ["its last frame is 6.000s after the first, the source's is 5.983s after its first"]
+    dropped = packet_problems(PacketRead(frames=145, video_end=6.0, errors=(), last_frame=5.983), EXPECT)
+    assert dropped == ["145 video frames, the source has 252"]
+
+
+def test_timeline_problems_name_an_audio_stream_that_moved():
+    assert timeline_problems(EXPECT, _listing(0.023, (None, 0.3015), start=0.0)) == []
+    moved = timeline_problems(EXPECT, _listing(0.023, (None, None), start=0.0))  # the late one at the start
+    assert moved == ["audio stream 1 starts -23 ms from the video, the source's +277 ms"]
+    assert timeline_problems(EXPECT, None) == []
+    assert timeline_problems(EXPECT, _listing(0.0, (0.0,), start=0.0)) == []  # a stream less: the counts say so
+
+
+def test_the_timestamp_options_of_every_command(snapshot):
+    """Snapshot: a TS-like source starting at 1.4 s, whose video starts 23 ms after its audio."""
+    video = commands.video_encode_argv(
+        "ffmpeg", "/films/rec.ts", "video.mkv", crf=27, preset=6, keyint_seconds=10, film_grain=0,
+        film_grain_denoise=False, crop=None, source_start=1.4,
+    )  # fmt: skip
+    audio = commands.audio_encode_argv(
+        "ffmpeg", "/films/rec.ts", "a.mka", index=1, bitrate_kbps=128, layout="stereo", source_start=1.4
+    )
+    mux = commands.mux_argv(
+        "ffmpeg", "/films/rec.ts", "video.mkv", ["a0.mka"], "muxed.mkv",
+        video_tags=commands.StreamTags(disposition="default"), audio_tags=[commands.StreamTags()],
+        subtitle_codecs=["copy"], attachments=0, source_start=1.4, video_start=0.023222,
+    )  # fmt: skip
+    scan = commands.scene_scan_argv(
+        "ffmpeg", "/films/rec.ts", crop=None, scan_width=160, frames_log="f.txt", keyframes_log="k.txt",
+        packets_log="p.txt", source_start=1.4,
+    )  # fmt: skip
+    assert {"video": video, "audio": audio, "mux": mux, "scan": scan} == snapshot
+
+
+# --- real encodes -------------------------------------------------------------------------------------
+
+SMALL = "160x90"
+ENV = {"DRAPTO_CHUNK_MIN_SECONDS": "0.5", "DRAPTO_CHUNK_MAX_SECONDS": "0.8", "DRAPTO_PROBE_SECONDS": "0"}
+
+
+def _run(ffmpeg: str, *args: str) -> None:
+    subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+def _times(ffmpeg: str, path: Path, stream: str, *, decode: bool = False) -> list[float]:
+    """Every packet's (or, decoded, every frame's) presentation time of one stream, in seconds, as stored
+    (`-copyts`), sorted."""
+    argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-copyts", "-i", str(path), "-map", stream]
+    argv += ([] if decode else ["-c", "copy"]) + ["-f", "framecrc", "-"]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    base = next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("#tb 0"))
+    num, den = (int(v) for v in base.split("/"))
+    return sorted(int(line.split(",")[2]) * num / den for line in out.splitlines() if line.startswith("0,"))
+
+
+def _encode(source: Path, output: Path, mode: str) -> None:
+    flags = ["--standard"] if mode == "standard" else ["--chunked"]
+    result = run_drapto("encode", source, output, *flags, "--preset", "12", env=ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.fixture(scope="module")
+def vfr_source(ffmpeg, tmp_path_factory) -> Path:
+    """1 s at 24 fps (2 of every 5 frames of a 60 fps source) then 1 s at 60 fps, in one H.264 stream."""
+    target = tmp_path_factory.mktemp("vfr") / "vfr.mkv"
+    _run(
+        ffmpeg, "-f", "lavfi", "-i", f"testsrc2=s={SMALL}:r=60:d=2", "-f", "lavfi", "-i", "sine=d=2",
+        "-vf", r"select='if(lt(t\,1)\,lt(mod(n\,5)\,2)\,1)'", "-fps_mode", "passthrough", "-enc_time_base", "demux",
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-c:a", "aac", str(target),
+    )  # fmt: skip
+    return target
+
+
+@pytest.mark.ffmpeg
+@pytest.mark.parametrize("mode", ["standard", "chunked"])
+def test_a_variable_frame_rate_keeps_every_frame_at_its_time(vfr_source, ffmpeg, tmp_path, mode):
+    source_times = _times(ffmpeg, vfr_source, "0:v:0")
+    gaps = {round(b - a, 3) for a, b in zip(source_times, source_times[1:], strict=False)}
+    assert max(gaps) > 3 * min(gaps), "the source really is VFR (gaps of 1/60 s and 4/60 s)"
+    output = tmp_path / "out.mkv"
+    _encode(vfr_source, output, mode)
+    out_times = _times(ffmpeg, output, "0:v:0")
+    assert len(out_times) == len(source_times) == 84
+    assert max(abs(a - b) for a, b in zip(out_times, source_times, strict=True)) <= 0.001
+
+
+def _first(ffmpeg: str, path: Path, stream: str) -> float:
+    """The first decoded frame's (audio: sample's, after the encoder's priming is skipped) time."""
+    return _times(ffmpeg, path, stream, decode=True)[0]
+
+
+@pytest.fixture(scope="module")
+def ts_source(ffmpeg, tmp_path_factory) -> Path:
+    """An MPEG-TS (starts at 1.4 s): video, audio, and a second audio 0.3 s late; the video starts a
+    little after the first audio (as ffmpeg's muxer places them, 23 ms)."""
+    folder = tmp_path_factory.mktemp("ts")
+    late = folder / "late.m4a"
+    _run(ffmpeg, "-f", "lavfi", "-i", "sine=f=300:d=2.5", "-c:a", "aac", str(late))
+    target = folder / "rec.ts"
+    _run(
+        ffmpeg, "-f", "lavfi", "-i", f"testsrc2=s={SMALL}:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3",
+        "-itsoffset", "0.3", "-i", str(late), "-map", "0", "-map", "1", "-map", "2",
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "12", "-c:a", "aac", str(target),
+    )  # fmt: skip
+    return target
+
+
+@pytest.mark.ffmpeg
+@pytest.mark.parametrize("mode", ["standard", "chunked"])
+def test_an_mpeg_ts_keeps_each_streams_offset_to_the_video(ts_source, ffmpeg, tmp_path, mode):
+    streams = ("0:v:0", "0:a:0", "0:a:1")
+    source = [_first(ffmpeg, ts_source, s) for s in streams]
+    assert source[1] < source[0] - 0.015, "the source's video starts after its audio"
+    output = tmp_path / "out.mkv"
+    _encode(ts_source, output, mode)
+    out = [_first(ffmpeg, output, s) for s in streams]
+    for i in (1, 2):
+        assert abs((out[i] - out[0]) - (source[i] - source[0])) <= 0.020, (source, out)
+    assert len(_times(ffmpeg, output, "0:v:0")) == len(_times(ffmpeg, ts_source, "0:v:0"))
+
+
+def _delays(path: Path) -> dict[str, float]:
+    """MediaInfo's Delay per track kind and order (ms), e.g. {"Video": 0.0, "Audio": 500.0}."""
+    delays = {}
+    for track in LibMediaInfo.parse(path).tracks:
+        if track.track_type in ("Video", "Audio", "Text") and track.delay is not None:
+            delays.setdefault(track.track_type, float(track.delay))
+    return delays
+
+
+@pytest.mark.ffmpeg
+@pytest.mark.parametrize("container", ["mkv", "mp4"])
+def test_delayed_audio_and_subtitles_stay_delayed(ffmpeg, tmp_path, container):
+    """Audio 0.5 s after the video (MP4: an edit list), subtitles 0.4 s later than written (MKV)."""
+    late = tmp_path / "late.m4a"
+    _run(ffmpeg, "-f", "lavfi", "-i", "sine=d=1.5", "-c:a", "aac", str(late))
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:01,000\nhello\n")
+    source = tmp_path / f"delayed.{container}"
+    subs = ["-itsoffset", "0.4", "-i", str(srt), "-map", "2", "-c:s", "srt"] if container == "mkv" else []
+    _run(
+        ffmpeg, "-f", "lavfi", "-i", f"testsrc2=s={SMALL}:r=25:d=2", "-itsoffset", "0.5", "-i", str(late),
+        *subs, "-map", "0", "-map", "1", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", str(source),
+    )  # fmt: skip
+    output = tmp_path / "out.mkv"
+    _encode(source, output, "standard")
+    want = _first(ffmpeg, source, "0:a:0") - _first(ffmpeg, source, "0:v:0")
+    have = _first(ffmpeg, output, "0:a:0") - _first(ffmpeg, output, "0:v:0")
+    assert want > 0.45 and abs(have - want) <= 0.020, (want, have)
+    assert abs(_delays(output)["Audio"] - _delays(source)["Audio"]) <= 20
+    if container == "mkv":
+        assert _times(ffmpeg, output, "0:s:0") == _times(ffmpeg, source, "0:s:0") == [0.9]
