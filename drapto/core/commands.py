@@ -260,6 +260,7 @@ def chunk_encode_argv(
     seek: float,
     stop: float | None,
     frames: int,
+    skip: int = 0,
     crf: float,
     preset: int,
     svt: str,
@@ -271,9 +272,9 @@ def chunk_encode_argv(
 ) -> list[str]:
     """Encode one chunk (frames [start, start + frames) of the source) and score it in the same process.
 
-    An accurate input seek to `seek` (halfway before the chunk's first frame) decodes from the keyframe at
-    or before it and drops the frames before; `-t` stops reading halfway after the last frame, and `trim`
-    guarantees the count. The decoded, cropped 10-bit frames are split: one copy goes to SVT-AV1 (the
+    An accurate input seek to `seek` (the source keyframe at or before the chunk) decodes from there and
+    drops the frames before; `trim` drops the `skip` frames before the chunk and guarantees the count;
+    `-t` stops reading halfway after the last frame. The decoded, cropped 10-bit frames are split: one copy goes to SVT-AV1 (the
     fractional CRF only reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the
     VMAF reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
     log goes to a relative file name (ffmpeg runs in the chunk's folder)."""
@@ -281,7 +282,7 @@ def chunk_encode_argv(
     return [
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
-        "-filter_complex", f"[0:V:0]trim=end_frame={frames},{crop_filter}format=yuv420p10le,split[enc][ref]",
+        "-filter_complex", f"[0:V:0]{_frames(skip, frames)},{crop_filter}format=yuv420p10le,split[enc][ref]",
         "-map", "[enc]",
         *KEEP_FRAME_TIMES,
         "-c:v", "libsvtav1",
@@ -361,6 +362,11 @@ def dump_attachment_argv(ffmpeg: str, path: str, filename: str, target: str) -> 
     ]  # fmt: skip
 
 
+def _frames(skip: int, frames: int) -> str:
+    """The chunk's frames out of those its seek decodes: `skip` dropped, then `frames` kept (chunks.read_from)."""
+    return f"trim=start_frame={skip}:end_frame={skip + frames}" if skip else f"trim=end_frame={frames}"
+
+
 def _chunk_window(seek: float, stop: float | None) -> list[str]:
     """The input options that read one chunk, as `chunk_encode_argv` reads it (see there)."""
     return (["-ss", f"{seek:.6f}"] if seek > 0 else []) + (["-t", f"{stop - seek:.6f}"] if stop is not None else [])
@@ -374,6 +380,7 @@ def chunk_cut_argv(
     seek: float,
     stop: float | None,
     frames: int,
+    skip: int = 0,
     crop: str | None,
     colour: Sequence[str] = (),
 ) -> list[str]:
@@ -386,7 +393,7 @@ def chunk_cut_argv(
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
         "-map", "0:V:0",
-        "-vf", f"trim=end_frame={frames}{crop_filter}",
+        "-vf", f"{_frames(skip, frames)}{crop_filter}",
         *KEEP_FRAME_TIMES,
         "-c:v", "ffv1", "-level", "3", "-g", "1",
         "-pix_fmt", "yuv420p10le",
@@ -439,6 +446,7 @@ def chunk_score_argv(
     seek: float,
     stop: float | None,
     frames: int,
+    skip: int = 0,
     crop: str | None,
     scoring_filter: str,
     libvmaf: str,
@@ -454,7 +462,7 @@ def chunk_score_argv(
         *_chunk_window(seek, stop), "-i", source,
         "-filter_complex",
         f"[0:V:0]{scoring_filter}[dis];"
-        f"[1:V:0]trim=end_frame={frames},{crop_filter}format=yuv420p10le,{scoring_filter}[ref];"
+        f"[1:V:0]{_frames(skip, frames)},{crop_filter}format=yuv420p10le,{scoring_filter}[ref];"
         f"[dis][ref]{libvmaf}[vmaf]",
         "-map", "[vmaf]", "-f", "null", "-",
     ]  # fmt: skip

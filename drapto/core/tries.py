@@ -23,7 +23,7 @@ TRY_VERSION = "try-4"  # try-2: probes score frame pairs every 5 frames; try-3: 
 def try_key(unit: ChunkUnit, crf: float, *, probe: bool = False) -> str:
     """A digest of everything that decides a try's (or probe's) bytes and score."""
     chunk = unit.chunk
-    frames = chunk.probe if probe else (chunk.start, chunk.end, chunk.seek, chunk.stop)
+    frames = chunk.probe if probe else (chunk.start, chunk.end, chunk.seek, chunk.stop, chunk.skip)
     material = msgspec.json.encode([TRY_VERSION, unit.source, frames, unit.encode, unit.scoring, crf])
     return hashlib.sha256(material).hexdigest()[:20]
 
@@ -50,7 +50,7 @@ def try_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     chunk, encode, scoring = unit.chunk, unit.encode, try_scoring(unit)
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
-        seek=chunk.seek, stop=chunk.stop, frames=chunk.frames,
+        seek=chunk.seek, stop=chunk.stop, frames=chunk.frames, skip=chunk.skip,
         crf=crf, preset=encode.preset, svt=encode.svt, crop=encode.crop, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{try_name(crf)}.vmaf.json"),
@@ -71,7 +71,7 @@ def probe_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     scoring = msgspec.structs.replace(unit.scoring, every=PROBE_EVERY, pairs=True)
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
-        seek=window.seek, stop=window.stop, frames=window.frames,
+        seek=window.seek, stop=window.stop, frames=window.frames, skip=window.skip,
         crf=crf, preset=encode.preset, svt=encode.svt, crop=encode.crop, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{probe_name(crf)}.vmaf.json"),
