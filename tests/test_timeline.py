@@ -15,8 +15,9 @@ from drapto.core import commands
 from drapto.core.framecrc import PacketSpan
 from drapto.core.listing import ListedStream, Listing
 from drapto.core.media import MediaInfo, VideoStream
-from drapto.core.plan import Expectations, frame_expectations
+from drapto.core.plan import Expectations
 from drapto.core.scenes import SceneScan
+from drapto.core.timeline import frame_expectations
 from drapto.graph.validate import PacketRead, packet_problems, timeline_problems
 
 # --- pure parts ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from drapto.core.prediction import start_point
 from drapto.core.reach import first_scouts
 from drapto.core.scenes import SceneScan
 from drapto.core.search import SearchSettings
+from drapto.core.timeline import audio_offsets, frame_expectations, source_start
 from drapto.core.units import ChunkUnit, EncodeSettings
 from drapto.core.vmaf import scoring_for
 from drapto.core.workers import Budget
@@ -68,39 +69,7 @@ class Expectations(msgspec.Struct, frozen=True, kw_only=True):
     colour: tuple[str | None, str | None, str | None] = (None, None, None)  # MediaInfo primaries, transfer, matrix
     frames: int | None = None  # the frames the output's video must have (frame_expectations); None: unknown
     last_frame: float | None = None  # where its last frame must be: seconds after its first (frame_expectations)
-    # Each audio stream's start minus the video's, in the source (seconds; empty: unknown): the output's
-    # streams must keep these offsets within AUDIO_OFFSET_TOLERANCE.
-    audio_offsets: tuple[float, ...] = ()
-
-
-# How far an output's last frame may sit from the source's, relative to each video's first frame: the
-# output's Matroska clock has 1 ms ticks, so the source's time rounded to them (and the concat's
-# microsecond durations) is within 1 ms; anything more is a frame that moved or went missing.
-LAST_FRAME_TOLERANCE = 0.001
-# How far a stream's offset to the video may drift (seconds): Opus's encoder delay moves a start by 1 ms
-# (a stream starting 0.500 s after the video comes out at 0.501); a lip-sync error shows from ~45 ms.
-AUDIO_OFFSET_TOLERANCE = 0.020
-
-
-def frame_expectations(media: MediaInfo, scan: SceneScan | None = None) -> tuple[int | None, float | None]:
-    """The frame count the output's video must have and its last frame's time (seconds after its first
-    frame): every source frame once, at its own time. From the scene scan's decode when there is one
-    (chunked), else from the source's video packets the probe read (standard): a frame per packet, except
-    where a packet may hold a single field (interlaced H.264 or HEVC can be coded a field per packet,
-    PAFF; ffmpeg's MBAFF and MPEG-2 interlaced give one packet per frame, measured), where neither is
-    known. The one place to scale them when the frames change (deinterlacing to double rate, inverse
-    telecine)."""
-    if scan is not None:
-        return scan.frames, scan.times[-1] - scan.times[0]
-    packets = media.video_packets
-    if packets is None or packets.first is None or packets.last is None or _may_be_fields(media):
-        return None, None
-    return packets.count, packets.last - packets.first
-
-
-def _may_be_fields(media: MediaInfo) -> bool:
-    video = media.listing.main_video() if media.listing else None
-    return video is not None and video.field_order in ("tff", "bff") and video.codec in ("h264", "hevc")
+    audio_offsets: tuple[float, ...] = ()  # timeline.audio_offsets: each audio's start minus the video's
 
 
 def source_expectations(
@@ -110,7 +79,6 @@ def source_expectations(
     and attachment count (a plan knows them; a finished output's check infers them)."""
     video = media.video[0]
     frames, last_frame = frame_expectations(media)
-    offsets = media.listing.audio_offsets() if media.listing else None
     return Expectations(
         width=width,
         height=height,
@@ -125,7 +93,7 @@ def source_expectations(
         colour=(video.color_primaries, video.transfer, video.matrix),
         frames=frames,
         last_frame=last_frame,
-        audio_offsets=offsets if offsets is not None and len(offsets) == len(media.audio) else (),
+        audio_offsets=audio_offsets(media),
     )
 
 
@@ -261,11 +229,6 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
         video=video, colour=colour, keep_rpu=keep_rpu, audio_steps=tuple(audio_steps), expect=expect,
         notices=tuple(notices),
     )  # fmt: skip
-
-
-def source_start(media: MediaInfo) -> float | None:
-    """The source file's start (`Listing.start`), where every command's clock counts from; None when unknown."""
-    return media.listing.start if media.listing else None
 
 
 def _mux_step(
@@ -440,6 +403,7 @@ def plan_chunked(
         partial=partial_name(paths.video),
         duration=scan.duration,
     )
+    mux = _mux_step(media, paths, ffmpeg, attach=paths.chunk_results, video_start=scan.times[0])
     frames, last_frame = frame_expectations(media, scan)
     expect = msgspec.structs.replace(
         common.expect, frames=frames, last_frame=last_frame, attachments=common.expect.attachments + 1
@@ -452,11 +416,7 @@ def plan_chunked(
         crf=crf_for(video.width, config),
         preset=config.preset,
         crop=crop,
-        steps=(
-            concat,
-            *common.audio_steps,
-            _mux_step(media, paths, ffmpeg, attach=paths.chunk_results, video_start=scan.times[0]),
-        ),
+        steps=(concat, *common.audio_steps, mux),
         expect=expect,
         dynamic=common.colour.dynamic,
         dolby_vision=common.colour.dolby_vision,

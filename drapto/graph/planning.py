@@ -14,16 +14,9 @@ from drapto.core.config import Config
 from drapto.core.crop import CropAnalysis
 from drapto.core.hdr import classify
 from drapto.core.media import MediaInfo
-from drapto.core.plan import (
-    EncodePlan,
-    Mode,
-    effective_mode,
-    plan_chunked,
-    plan_standard,
-    source_start,
-    target_vmaf,
-)
+from drapto.core.plan import EncodePlan, Mode, effective_mode, plan_chunked, plan_standard, target_vmaf
 from drapto.core.scenes import SceneScan
+from drapto.core.timeline import source_start
 from drapto.core.workers import Budget, machine_budget
 from drapto.graph.cropdetect import analyse_crop
 from drapto.graph.executor import ChunkExecutor

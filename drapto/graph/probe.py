@@ -45,7 +45,7 @@ def probe(path: Path, ffmpeg: str | None = None) -> MediaInfo:
 
 def read_video_packets(ffmpeg: str, path: Path) -> PacketSpan:
     """Count the video's packets and their span by a stream copy (disk speed, no decode): the source's
-    frame count and last frame time for a standard encode (plan.frame_expectations)."""
+    frame count and last frame time for a standard encode (timeline.frame_expectations)."""
     done = run_capture(commands.packet_read_argv(ffmpeg, str(path)), check=False)
     return packet_span(parse_framecrc(done.stdout.decode(errors="replace")))
 

@@ -13,7 +13,8 @@ from drapto.core.framecrc import packet_span, parse_framecrc
 from drapto.core.hdr import classify
 from drapto.core.listing import Listing
 from drapto.core.media import MediaInfo
-from drapto.core.plan import AUDIO_OFFSET_TOLERANCE, LAST_FRAME_TOLERANCE, Expectations, source_expectations
+from drapto.core.plan import Expectations, source_expectations
+from drapto.core.timeline import AUDIO_OFFSET_TOLERANCE, LAST_FRAME_TOLERANCE
 from drapto.core.units import ChunkResults
 from drapto.core.workpaths import CHUNK_RESULTS_NAME
 from drapto.errors import DraptoError, SourceDamagedError, ValidationError
