@@ -4,20 +4,24 @@ packet's or decoded frame's timestamp) and pymediainfo, never with the code unde
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
+import msgspec
 import pytest
 from conftest import run_drapto
 from pymediainfo import MediaInfo as LibMediaInfo
 
 from drapto.core import commands
+from drapto.core.config import Config
 from drapto.core.framecrc import PacketSpan
 from drapto.core.listing import ListedStream, Listing
 from drapto.core.media import MediaInfo, VideoStream
-from drapto.core.plan import Expectations
+from drapto.core.plan import Expectations, plan_standard
 from drapto.core.scenes import SceneScan
 from drapto.core.timeline import frame_expectations
+from drapto.graph.probe import probe, read_video_packets
 from drapto.graph.validate import PacketRead, packet_problems, timeline_problems
 
 # --- pure parts ---------------------------------------------------------------------------------------
@@ -212,10 +216,15 @@ def test_delayed_audio_and_subtitles_stay_delayed(ffmpeg, tmp_path, container):
     srt = tmp_path / "s.srt"
     srt.write_text("1\n00:00:00,500 --> 00:00:01,000\nhello\n")
     source = tmp_path / f"delayed.{container}"
-    subs = ["-itsoffset", "0.4", "-i", str(srt), "-map", "2", "-c:s", "srt"] if container == "mkv" else []
+    chapters = tmp_path / "chapters.txt"
+    chapters.write_text(
+        ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=700\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=700\nEND=2000\n"
+    )
+    subs = ["-itsoffset", "0.4", "-i", str(srt), "-map", "3", "-c:s", "srt"] if container == "mkv" else []
     _run(
         ffmpeg, "-f", "lavfi", "-i", f"testsrc2=s={SMALL}:r=25:d=2", "-itsoffset", "0.5", "-i", str(late),
-        *subs, "-map", "0", "-map", "1", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", str(source),
+        "-i", str(chapters), *subs, "-map", "0", "-map", "1", "-map_chapters", "2",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", str(source),
     )  # fmt: skip
     output = tmp_path / "out.mkv"
     _encode(source, output, "standard")
@@ -225,3 +234,22 @@ def test_delayed_audio_and_subtitles_stay_delayed(ffmpeg, tmp_path, container):
     assert abs(_audio_delays(output)[0] - _audio_delays(source)[0]) <= 20
     if container == "mkv":
         assert _times(ffmpeg, output, "0:s:0") == _times(ffmpeg, source, "0:s:0") == [0.9]
+    assert _chapter_starts(ffmpeg, output) == _chapter_starts(ffmpeg, source) == [0.0, 0.7]
+
+
+def _chapter_starts(ffmpeg: str, path: Path) -> list[float]:
+    listing = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True)
+    return [float(m) for m in re.findall(r"Chapter #\d+:\d+: start (-?[\d.]+)", listing.stderr)]
+
+
+@pytest.mark.ffmpeg
+def test_a_standard_plan_expects_the_sources_frames_from_the_probes_packet_read(vfr_source, ffmpeg, tmp_path):
+    """What the probe step stores (MediaInfo, ffmpeg's listing, the video packets) makes the standard plan
+    expect every frame and the last one's time; framecrc counts the same independently."""
+    media = probe(vfr_source, ffmpeg)
+    media = msgspec.structs.replace(media, video_packets=read_video_packets(ffmpeg, vfr_source))
+    plan = plan_standard(media, Config(), ffmpeg=ffmpeg, output=tmp_path / "out.mkv")
+    times = _times(ffmpeg, vfr_source, "0:v:0")
+    assert plan.expect.frames == len(times) == 84
+    assert plan.expect.last_frame == pytest.approx(times[-1] - times[0], abs=1e-6)
+    assert plan.expect.audio_offsets == (pytest.approx(0.0, abs=0.001),)
