@@ -198,6 +198,31 @@ def test_an_mpeg_ts_keeps_each_streams_offset_to_the_video(ts_source, ffmpeg, tm
     assert all(abs(a - b) <= 20 for a, b in zip(_audio_delays(output), _audio_delays(ts_source), strict=True))
 
 
+@pytest.mark.ffmpeg
+@pytest.mark.parametrize("mode", ["standard", "chunked"])
+def test_a_ts_cut_mid_gop_keeps_its_offsets(ffmpeg, tmp_path, mode):
+    """A recording that begins mid-GOP: ffmpeg lists the video's start at its first packet, but no decoder
+    shows a frame before the first keyframe (nor does a stream copy write one); the offsets that count are
+    the first frame's."""
+    whole = tmp_path / "whole.ts"
+    _run(
+        ffmpeg, "-f", "lavfi", "-i", f"testsrc2=s={SMALL}:r=25:d=4", "-f", "lavfi", "-i", "sine=d=4",
+        "-c:v", "libx264", "-preset", "fast", "-g", "25", "-bf", "2", "-c:a", "aac", str(whole),
+    )  # fmt: skip
+    source = tmp_path / "cut.ts"
+    source.write_bytes(whole.read_bytes()[188 * 100 :])  # whole TS packets, from mid-GOP
+    listed = subprocess.run([ffmpeg, "-hide_banner", "-i", str(source)], capture_output=True, text=True).stderr
+    video_listed = float(re.search(r"Video: .*start ([\d.]+)", listed)[1])
+    first_frame = _times(ffmpeg, source, "0:v:0", decode=True)[0]
+    assert first_frame > video_listed + 0.03, "the cut really begins before a keyframe"
+    output = tmp_path / "out.mkv"
+    _encode(source, output, mode)
+    want = _first(ffmpeg, source, "0:a:0") - first_frame
+    have = _first(ffmpeg, output, "0:a:0") - _first(ffmpeg, output, "0:v:0")
+    assert abs(have - want) <= 0.020, (want, have)
+    assert len(_times(ffmpeg, output, "0:v:0")) == len(_times(ffmpeg, source, "0:v:0", decode=True))
+
+
 def _audio_delays(path: Path) -> list[float]:
     """MediaInfo's delay of each audio stream relative to the video (ms): `Delay_Relative_To_Video`, or an
     MP4's edit-list `Source_Delay` (its video starts at 0)."""
@@ -247,7 +272,7 @@ def test_a_standard_plan_expects_the_sources_frames_from_the_probes_packet_read(
     """What the probe step stores (MediaInfo, ffmpeg's listing, the video packets) makes the standard plan
     expect every frame and the last one's time; framecrc counts the same independently."""
     media = probe(vfr_source, ffmpeg)
-    media = msgspec.structs.replace(media, video_packets=read_video_packets(ffmpeg, vfr_source))
+    media = msgspec.structs.replace(media, video_packets=read_video_packets(ffmpeg, vfr_source, media.listing.start))
     plan = plan_standard(media, Config(), ffmpeg=ffmpeg, output=tmp_path / "out.mkv")
     times = _times(ffmpeg, vfr_source, "0:v:0")
     assert plan.expect.frames == len(times) == 84

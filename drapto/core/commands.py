@@ -335,13 +335,15 @@ def concat_argv(ffmpeg: str, concat_list: str, target: str) -> list[str]:
     ]  # fmt: skip
 
 
-def packet_read_argv(ffmpeg: str, path: str) -> list[str]:
+def packet_read_argv(ffmpeg: str, path: str, source_start: float | None = None) -> list[str]:
     """Read every packet of `path` by stream copy (no decode: it runs at disk speed), listing the first
     video stream's packets (time base, timestamps, durations) on stdout. The demuxer parses the whole
-    file, so a cut or corrupt file shows as errors on stderr or as video that ends early."""
+    file, so a cut or corrupt file shows as errors on stderr or as video that ends early. With
+    `source_start` the times are on the file's clock (`source_clock`: the probe's read of a source). Like
+    a decode, a stream copy starts at the first keyframe (a TS cut mid-GOP: as many packets as frames)."""
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
-        "-i", path, "-map", "0:V:0", "-c", "copy", "-f", "framecrc", "-",
+        *source_clock(source_start), "-i", path, "-map", "0:V:0", "-c", "copy", "-f", "framecrc", "-",
     ]  # fmt: skip
 
 

@@ -406,8 +406,9 @@ def plan_chunked(
     mux = _mux_step(media, paths, ffmpeg, attach=paths.chunk_results, video_start=scan.times[0])
     frames, last_frame = frame_expectations(media, scan)
     expect = msgspec.structs.replace(
-        common.expect, frames=frames, last_frame=last_frame, attachments=common.expect.attachments + 1
-    )
+        common.expect, frames=frames, last_frame=last_frame, attachments=common.expect.attachments + 1,
+        audio_offsets=audio_offsets(media, scan.times[0]),
+    )  # fmt: skip
     return EncodePlan(
         source=media.path,
         paths=paths,

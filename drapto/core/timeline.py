@@ -45,9 +45,13 @@ def source_start(media: MediaInfo) -> float | None:
     return media.listing.start if media.listing else None
 
 
-def audio_offsets(media: MediaInfo) -> tuple[float, ...]:
-    """Each audio stream's start minus the video's in the source (seconds, in order; `Listing.audio_offsets`),
-    which the output must keep within AUDIO_OFFSET_TOLERANCE; empty when unknown or when ffmpeg and
-    MediaInfo count the audio streams differently."""
-    offsets = media.listing.audio_offsets() if media.listing else None
+def audio_offsets(media: MediaInfo, first_frame: float | None = None) -> tuple[float, ...]:
+    """Each audio stream's start minus the video's first frame in the source (seconds, in order;
+    `Listing.audio_offsets`), which the output must keep within AUDIO_OFFSET_TOLERANCE; empty when unknown
+    or when ffmpeg and MediaInfo count the audio streams differently. `first_frame` (the file's clock):
+    the scan's first time; else the probe's first video packet (a stream copy, like a decode, starts at
+    a keyframe); else the listing's video start."""
+    if first_frame is None and media.video_packets is not None:
+        first_frame = media.video_packets.first
+    offsets = media.listing.audio_offsets(first_frame) if media.listing else None
     return offsets if offsets is not None and len(offsets) == len(media.audio) else ()

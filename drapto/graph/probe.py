@@ -43,10 +43,11 @@ def probe(path: Path, ffmpeg: str | None = None) -> MediaInfo:
     return msgspec.structs.replace(media, listing=read_listing(ffmpeg, path))
 
 
-def read_video_packets(ffmpeg: str, path: Path) -> PacketSpan:
-    """Count the video's packets and their span by a stream copy (disk speed, no decode): the source's
-    frame count and last frame time for a standard encode (timeline.frame_expectations)."""
-    done = run_capture(commands.packet_read_argv(ffmpeg, str(path)), check=False)
+def read_video_packets(ffmpeg: str, path: Path, start: float | None) -> PacketSpan:
+    """Count the video's packets and their span by a stream copy (disk speed, no decode), on the file's
+    clock (`start`, the listing's): the source's frame count, first and last frame time for a standard
+    encode (timeline.frame_expectations, timeline.audio_offsets)."""
+    done = run_capture(commands.packet_read_argv(ffmpeg, str(path), start), check=False)
     return packet_span(parse_framecrc(done.stdout.decode(errors="replace")))
 
 

@@ -116,7 +116,8 @@ def write_probe(job: Job, emit: Emit) -> None:
     target = Path(work_paths(Path(job.output)).probe)
     media = probe(Path(job.source), job.ffmpeg)
     if media.video:
-        media = msgspec.structs.replace(media, video_packets=read_video_packets(job.ffmpeg, Path(job.source)))
+        start = media.listing.start if media.listing else None
+        media = msgspec.structs.replace(media, video_packets=read_video_packets(job.ffmpeg, Path(job.source), start))
     write_atomic(target, msgspec.json.format(msgspec.json.encode(media)))
     emit(events.StepFinished(file=job.source, step="probe", elapsed=time.monotonic() - started))
 
