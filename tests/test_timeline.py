@@ -40,6 +40,20 @@ def test_audio_offsets_are_each_audio_start_minus_the_videos():
     assert Listing(start=0.0).audio_offsets() is None  # no video
 
 
+def test_the_sources_audio_offsets_count_from_its_first_frame():
+    from drapto.core.media import AudioStream
+    from drapto.core.timeline import audio_offsets
+
+    media = MediaInfo(
+        path="/films/rec.ts", container="MPEG-TS", duration=3.0, listing=_listing(0.8, (0.358644,), start=0.358644),
+        audio=(AudioStream(index=0, codec="AAC", channels=2),),
+    )  # fmt: skip
+    assert audio_offsets(media) == ()  # the listed video start is the first packet's: not trusted alone
+    assert audio_offsets(media, 1.08) == (pytest.approx(-1.08 + 0.0),)  # the scan's first frame
+    packets = PacketSpan(count=75, first=1.08, last=3.0)
+    assert audio_offsets(msgspec.structs.replace(media, video_packets=packets)) == (pytest.approx(-1.08),)
+
+
 def test_the_source_clock_counts_from_the_files_start():
     assert commands.source_clock(None) == []
     assert commands.source_clock(0.0) == ["-copyts"]

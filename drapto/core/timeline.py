@@ -50,8 +50,11 @@ def audio_offsets(media: MediaInfo, first_frame: float | None = None) -> tuple[f
     `Listing.audio_offsets`), which the output must keep within AUDIO_OFFSET_TOLERANCE; empty when unknown
     or when ffmpeg and MediaInfo count the audio streams differently. `first_frame` (the file's clock):
     the scan's first time; else the probe's first video packet (a stream copy, like a decode, starts at
-    a keyframe); else the listing's video start."""
+    a keyframe). Not the listing's video start, the first packet's, which a TS cut mid-GOP puts before
+    any frame: without a first frame, empty."""
     if first_frame is None and media.video_packets is not None:
         first_frame = media.video_packets.first
+    if first_frame is None:
+        return ()
     offsets = media.listing.audio_offsets(first_frame) if media.listing else None
     return offsets if offsets is not None and len(offsets) == len(media.audio) else ()
