@@ -64,7 +64,8 @@ def _media(packets: PacketSpan | None, field_order: str | None = "progressive", 
     listing = Listing(start=0.0, streams=(ListedStream(index=0, kind="video", codec=codec, field_order=field_order),))  # type: ignore[arg-type]
     return MediaInfo(
         path="/films/a.mkv", container="Matroska", duration=10.0,
-        video=(VideoStream(index=0, codec="AVC", width=320, height=180),), listing=listing, video_packets=packets,
+        video=(VideoStream(index=0, codec="AVC", width=320, height=180, frame_rate="25"),), listing=listing,
+        video_packets=packets,
     )  # fmt: skip
 
 
@@ -75,9 +76,13 @@ def test_frame_expectations_come_from_the_scan_or_the_sources_packets():
     frames, last = frame_expectations(_media(span))
     assert (frames, last) == (252, pytest.approx(5.983))
     assert frame_expectations(_media(None)) == (None, None)
-    # a field per packet is possible (H.264/HEVC PAFF): the packets say nothing sure about frames
-    assert frame_expectations(_media(span, field_order="tff")) == (None, None)
+    # a field per packet is possible (H.264/HEVC PAFF): the packets count frames only at the frame rate
+    assert frame_expectations(_media(span, field_order="tff")) == (None, None)  # 252 over 5.983 s: not 25/s
     assert frame_expectations(_media(span, field_order="tff", codec="mpeg2video")) == (252, pytest.approx(5.983))
+    mbaff = PacketSpan(count=50, first=1.4, last=3.36)  # measured: an MBAFF 25i TS, one packet per frame
+    assert frame_expectations(_media(mbaff, field_order="tff")) == (50, pytest.approx(1.96))
+    paff = PacketSpan(count=100, first=1.4, last=3.38)  # two fields per 1/25 s
+    assert frame_expectations(_media(paff, field_order="tff")) == (None, None)
 
 
 EXPECT = Expectations(

@@ -7,6 +7,8 @@ them when a filter changes the frames), and how far each may drift.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from drapto.core.media import MediaInfo
 from drapto.core.scenes import SceneScan
 
@@ -24,9 +26,9 @@ def frame_expectations(media: MediaInfo, scan: SceneScan | None = None) -> tuple
     frame): every source frame once, at its own time. From the scene scan's decode when there is one
     (chunked), else from the source's video packets the probe read (standard): a frame per packet, except
     where a packet may hold a single field (interlaced H.264 or HEVC can be coded a field per packet,
-    PAFF; ffmpeg's MBAFF and MPEG-2 interlaced give one packet per frame, measured), where neither is
-    known. The one place to scale them when the frames change (deinterlacing to double rate, inverse
-    telecine)."""
+    PAFF; ffmpeg's MBAFF and MPEG-2 interlaced give one packet per frame, measured) and the count does
+    not match the frame rate over the packets' span, where neither is known. The one place to scale them
+    when the frames change (deinterlacing to double rate, inverse telecine)."""
     if scan is not None:
         return scan.frames, scan.times[-1] - scan.times[0]
     packets = media.video_packets
@@ -36,8 +38,16 @@ def frame_expectations(media: MediaInfo, scan: SceneScan | None = None) -> tuple
 
 
 def _may_be_fields(media: MediaInfo) -> bool:
+    """An interlaced H.264 or HEVC stream whose packet count is not one per frame at its frame rate (an
+    MBAFF 25i TS: 50 packets over 1.96 s, 49 frame intervals, one per frame; PAFF would hold about twice)."""
     video = media.listing.main_video() if media.listing else None
-    return video is not None and video.field_order in ("tff", "bff") and video.codec in ("h264", "hevc")
+    if video is None or video.field_order not in ("tff", "bff") or video.codec not in ("h264", "hevc"):
+        return False
+    packets, rate = media.video_packets, media.video[0].frame_rate if media.video else None
+    if packets is None or packets.first is None or packets.last is None or not rate:
+        return True
+    intervals = (packets.last - packets.first) * float(Fraction(rate))
+    return abs(packets.count - 1 - intervals) > max(1.0, 0.01 * intervals)
 
 
 def source_start(media: MediaInfo) -> float | None:
