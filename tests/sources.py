@@ -100,10 +100,12 @@ def interlaced_576i(ffmpeg: str, folder: Path) -> Path:
 
 def telecined_ntsc(ffmpeg: str, folder: Path) -> Path:
     """NTSC film: 23.976 frames a second spread over 29.97 interlaced ones by 3:2 pulldown (`telecine`), in
-    interlaced H.264 (from an MPEG-2 copy, fieldmatch's IVTC leaves combs that idet reads as BFF, measured)."""
+    interlaced H.264 (from an MPEG-2 copy, fieldmatch's IVTC leaves combs that idet reads as BFF, measured).
+    6 s, so the crop samples see enough frames to tell pulldown (2 s gave 11 frames, 2 repeats a field: read
+    as plainly interlaced; 6 s at 360x240: 33 frames, 6 + 6 repeats, telecined)."""
     target = folder / "telecined.mkv"
-    graph = "mandelbrot=size=720x480:rate=24000/1001,trim=duration=2,format=yuv420p,telecine=first_field=top:pattern=23,setfield=tff"
-    run(ffmpeg, "-f", "lavfi", "-i", graph, *tone(2), "-map", "0:v", "-map", "1:a", "-c:v", "libx264",
+    graph = "mandelbrot=size=360x240:rate=24000/1001,trim=duration=6,format=yuv420p,telecine=first_field=top:pattern=23,setfield=tff"
+    run(ffmpeg, "-f", "lavfi", "-i", graph, *tone(6), "-map", "0:v", "-map", "1:a", "-c:v", "libx264",
         "-preset", "ultrafast", "-crf", "16", "-flags", "+ilme+ildct", "-c:a", "ac3", target)  # fmt: skip
     return target
 

@@ -164,8 +164,25 @@ def test_scene_changes_become_boundaries_and_long_scenes_split_at_their_most_sce
     scores[540] = 8.0  # below the threshold, but the most scene-like frame near the middle of 200-800
     chunks = plan_chunks(scan_of(scores), min_seconds=5, max_seconds=15, threshold=THRESHOLD)
     assert [(c.start, c.cut) for c in chunks] == [(0, "start"), (200, "scene"), (540, "split")]
-    assert chunks[1].seek == (199 + 200) / 2 / 25
+    assert (chunks[1].seek, chunks[1].skip) == (0.0, 200)  # the only keyframe is the first frame
     assert chunks[-1].stop is None and chunks[-1].end_time == 32.0
+    keyed = plan_chunks(
+        msgspec.structs.replace(scan_of(scores), keyframes=(0, 190, 500)), min_seconds=5, max_seconds=15,
+        threshold=THRESHOLD,
+    )  # fmt: skip
+    assert [(c.seek, c.skip) for c in keyed] == [(0.0, 0), (190 / 25, 10), (500 / 25, 40)]
+
+
+def test_a_chunk_is_read_from_the_keyframe_before_it_unless_that_is_far():
+    from drapto.core.chunks import MAX_SKIP_SECONDS, read_from
+
+    scan = msgspec.structs.replace(scan_of([0.0] * 1200), keyframes=(0, 100, 500))
+    assert read_from(scan, 0) == (0.0, 0)
+    assert read_from(scan, 100) == (scan.times[100], 0)  # a keyframe: its own time, nothing to drop
+    assert read_from(scan, 130) == (scan.times[100], 30)
+    far = 500 + round(MAX_SKIP_SECONDS * 25) + 1
+    assert read_from(scan, far) == ((scan.times[far - 1] + scan.times[far]) / 2, 0)  # halfway before it
+    assert read_from(msgspec.structs.replace(scan, keyframes=()), 130) == ((scan.times[129] + scan.times[130]) / 2, 0)
 
 
 def test_a_clip_shorter_than_the_minimum_is_one_chunk():

@@ -60,7 +60,7 @@ LISTING = """#tb 0: 1/1000
 
 
 def test_the_packet_listing_gives_frames_and_where_the_video_ends():
-    assert parse_packets(LISTING) == PacketRead(frames=3, video_end=0.167, errors=())
+    assert parse_packets(LISTING) == PacketRead(frames=3, video_end=0.167, errors=(), last_frame=0.125)
     damaged = parse_packets(LISTING, "[in#0/matroska,webm @ 0x1] File ended prematurely\n")
     assert damaged.errors == ("File ended prematurely",)
     assert parse_packets("", "", 1).errors == ("ffmpeg stopped reading it with exit code 1",)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drapto.core.chunks import plan_chunks, with_neighbours
+from drapto.core.chunks import plan_chunks, read_from, with_neighbours
 from drapto.core.listing import ListedStream, Listing
 from drapto.core.media import MediaInfo, VideoStream
 from drapto.core.picture import (
@@ -150,9 +150,10 @@ def test_neighbours_widen_each_read_and_keep_exactly_the_chunk(scores, frames):
         assert (wide.start, wide.end) == (plain.start, plain.end)
         assert wide.lead == min(frames, plain.start) and wide.tail == min(frames, scan.frames - plain.end)
         assert wide.read == plain.frames + wide.lead + wide.tail
-        # the seek lands halfway before the first frame read, the stop halfway after the last
+        # the read starts from the keyframe at or before the first frame read (chunks.read_from), the stop
+        # halfway after the last
         first, last = plain.start - wide.lead, plain.end + wide.tail
-        assert wide.seek == (0.0 if first == 0 else (scan.times[first - 1] + scan.times[first]) / 2)
+        assert (wide.seek, wide.skip) == read_from(scan, first)
         assert wide.stop == (None if last >= scan.frames else (scan.times[last - 1] + scan.times[last]) / 2)
         reads_more = wide.lead or wide.tail
         assert wide.keep == ((wide.lead, wide.lead + plain.frames) if reads_more else None)

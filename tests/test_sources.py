@@ -68,27 +68,23 @@ def found(what: str, *checks: str) -> dict[str, str]:
 
 
 SHAPES = [
-    Shape("dvd-anamorphic", chunked=True,
-          broken=found("a chunk's -ss into the VOB lands on the GOP after its start: chunk 1 has 14 frames, "
-                       "expected 22", *(f"{c}@chunked" for c in ALL))),
+    Shape("dvd-anamorphic", chunked=True),
     Shape("dvd-letterboxed", flags=("--crop", "auto"), shown=(720, 432, 16 / 9)),
     Shape("interlaced-576i", chunked=True, progressive=True),  # frames: 25 a second, as the source's
-    Shape("telecined-ntsc", chunked=True, progressive=True, frames="ivtc",
-          broken=broken(5, "inverse telecine's frame times, before the clock's merge", "frames")),
+    Shape("telecined-ntsc", chunked=True, progressive=True, frames="ivtc"),
     Shape("phone-rotated", chunked=True),
-    Shape("vfr", chunked=True, broken={**broken(2, "variable frame rate loses frames", "frames"),
-          **broken(2, "a chunk of variable frame rate loses frames; validation refuses it", *(f"{c}@chunked" for c in ALL))}),
+    Shape("vfr", chunked=True),
     Shape("mp4-chapters", subtitles=("UTF-8",)),
     Shape("mp4-cover", attachments=("cover.[jp][pn]g",)),
     Shape("ass-font", subtitles=("ASS",), attachments=("DraptoTest.ttf",)),
-    Shape("mpeg-ts", chunked=True, broken=broken(3, "the audio's lead over the video is dropped", "offsets")),
-    Shape("delayed-audio", chunked=True, broken=broken(3, "the audio's 0.5 s delay is dropped", "offsets")),
+    Shape("mpeg-ts", chunked=True),
+    Shape("delayed-audio", chunked=True),
     Shape("corrupt", frames="any", damaged=True),
     Shape("h264-10bit", chunked=True),
     Shape("one-second"),
     Shape("truehd"),
     Shape("xvid-avi"),
-    Shape("wmv", broken=found("the WMA audio's 43 ms delay after the video is dropped", "offsets")),
+    Shape("wmv"),
     Shape("prores-mov", chunked=True),
     Shape("vp9-webm"),
 ]  # fmt: skip

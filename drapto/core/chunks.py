@@ -2,8 +2,9 @@
 
 Boundaries fall on scene cuts (scdet score at or above the threshold): of those the length bounds let
 stand together, the strongest set (a dynamic programme, not the first past the minimum); a stretch longer than the maximum is split evenly, each forced split moved to the most scene-like
-frame near its even position. Chunks are read frame-exactly (an accurate input seek), so a boundary
-may fall between source keyframes.
+frame near its even position. Chunks are read frame-exactly (an input seek to the source keyframe at or
+before the chunk, then its frames counted off by index: `read_from`), so a boundary may fall between
+source keyframes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Window(msgspec.Struct, frozen=True, kw_only=True):
     frames: int
     seek: float
     stop: float | None
+    skip: int = 0  # frames decoded from the seek that come before `start` (dropped by index)
 
 
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,9 +40,10 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     end_time: float  # where the next chunk starts, or the end of the video
     cut: Cut  # why the chunk starts where it does
     score: float  # the scene score of its first frame
-    seek: float  # input seek (seconds) that makes `start - lead` the first frame decoded
+    seek: float  # input seek (seconds): the first frame decoded is the keyframe `skip` frames before `start - lead`
     stop: float | None  # where reading stops (seconds, same clock); None for the last chunk
     probe: Window | None = None  # the middle window its CRF search probes first; None for short chunks
+    skip: int = 0  # frames decoded from the seek that come before `start - lead` (dropped by index)
     lead: int = 0  # frames read before `start` for the field filter's sake, dropped after it (`with_neighbours`)
     tail: int = 0  # frames read after `end`, likewise
     cycle: int = 0  # inverse telecine's decimate cycle (5): one frame of every whole cycle goes; 0: none
@@ -182,13 +185,9 @@ def probe_window(scan: SceneScan, start: int, end: int, probe_seconds: float) ->
         return None
     middle = start + (end - start - frames) // 2
     keys = [k for k in scan.keyframes if start <= k <= end - frames]
-    if keys:
-        first = min(keys, key=lambda k: abs(k - middle))
-        seek = scan.times[first]  # the keyframe itself: an input seek lands on it
-    else:
-        first = middle
-        seek = seek_time(scan, first)
-    return Window(start=first, frames=frames, seek=seek, stop=seek_time(scan, first + frames))
+    first = min(keys, key=lambda k: abs(k - middle)) if keys else middle
+    seek, skip = read_from(scan, first)
+    return Window(start=first, frames=frames, seek=seek, stop=seek_time(scan, first + frames), skip=skip)
 
 
 def plan_chunks(
@@ -225,13 +224,35 @@ def plan_chunks(
                 end_time=scan.times[end] if end < scan.frames else scan.duration,
                 cut=cut,
                 score=scan.scores[start],
-                seek=seek_time(scan, start),
+                seek=(read := read_from(scan, start))[0],
+                skip=read[1],
                 stop=seek_time(scan, end) if end < scan.frames else None,
                 probe=probe_window(scan, start, end, probe_seconds),
                 cycle=cycle,
             )
         )
     return tuple(chunks)
+
+
+# The furthest a chunk's read starts before it, decoding frames it throws away (a film's GOPs are 10 s or less).
+MAX_SKIP_SECONDS = 20.0
+
+
+def read_from(scan: SceneScan, frame: int) -> tuple[float, int]:
+    """How to read from `frame` exactly: the input seek (the time of the source keyframe at or before it)
+    and how many decoded frames come before it. An accurate seek to a frame's own time drops everything
+    earlier (ffmpeg's and the scan's times agree to the microsecond), but only if decoding starts at or
+    before it: an MPEG-TS has no index and its seek lands on a packet near the time asked, mid-GOP, where
+    the decoder waits for the next keyframe (a seek halfway before frame 55 of a 25 fps TS with a keyframe
+    every 12 decoded from frame 60: 15 of the chunk's 20 frames). Asked for a keyframe's time, every
+    demuxer lands at or before it. Without a keyframe at or before `frame` within MAX_SKIP_SECONDS (the
+    scan saw too few to trust, and decoding that far for every chunk would cost): halfway before it, where
+    an indexed demuxer (Matroska, MP4) finds its own keyframe."""
+    at = bisect.bisect_right(scan.keyframes, frame)
+    key = scan.keyframes[at - 1] if at else None
+    if key is None or scan.times[frame] - scan.times[key] > MAX_SKIP_SECONDS:
+        return seek_time(scan, frame), 0
+    return (scan.times[key] if key > 0 else 0.0), frame - key
 
 
 def _snapped(starts: list[tuple[int, Cut]], cycle: int, total: int) -> list[tuple[int, Cut]]:
@@ -256,8 +277,8 @@ def with_neighbours(scan: SceneScan, chunks: tuple[Chunk, ...], frames: int) -> 
     for chunk in chunks:
         lead, tail = min(frames, chunk.start), min(frames, scan.frames - chunk.end)
         stop = seek_time(scan, chunk.end + tail) if chunk.end + tail < scan.frames else None
-        seek = seek_time(scan, chunk.start - lead)
-        widened.append(msgspec.structs.replace(chunk, lead=lead, tail=tail, seek=seek, stop=stop))
+        seek, skip = read_from(scan, chunk.start - lead)
+        widened.append(msgspec.structs.replace(chunk, lead=lead, tail=tail, seek=seek, skip=skip, stop=stop))
     return tuple(widened)
 
 

@@ -2,8 +2,8 @@
 
 Snapshot tests pin each builder's output; nothing else in drapto assembles an argv.
 
-Reason: over 450 lines because its job is every command line in one place (one short builder each);
-splitting it would scatter what the snapshots pin together.
+Reason: over 450 lines because that is the rule itself: every command line drapto runs (some twenty
+builders) is built here and nowhere else, with the option groups they share.
 """
 
 from __future__ import annotations
@@ -16,6 +16,26 @@ from drapto.core.carry import Carry
 
 # Quiet, machine-readable progress on stdout, never reading stdin, always overwriting our own temp names.
 _RUN_FLAGS = ("-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-y")
+# Every video encode writes each frame it is given once, at the time it came with: the default frame-rate
+# mode for Matroska is constant (it dropped 107 of the 252 frames of a 24-then-60 fps source), and the
+# encoder's default time base (1/frame rate) rounds a variable frame rate's times onto that grid (duplicate
+# timestamps). `-enc_time_base filter` keeps the filter chain's, i.e. the source's, time base.
+KEEP_FRAME_TIMES = ("-fps_mode", "passthrough", "-enc_time_base", "filter")
+
+
+def source_clock(start: float | None) -> list[str]:
+    """Input options (before `-i SOURCE`) that put the source's timestamps on its file's clock: seconds from
+    the file's start, `start` (`Listing.start`), as `-ss` counts. Without them ffmpeg shifts each command's
+    input by the start of the streams it uses (an MPEG-TS: by the used stream's own start), so a stream that
+    began after the file's start (audio 0.5 s after the video, a TS's video 23 ms after its audio) lost its
+    offset. `-copyts` stops that shift; `-itsoffset -start` counts from the file's start instead of its
+    absolute timestamps (a TS starts at e.g. 1.4 s). None (start unknown): ffmpeg's own shift."""
+    return [] if start is None else ["-copyts", *_from_file_start(start)]
+
+
+def _from_file_start(start: float | None) -> list[str]:
+    """The input offset that makes a file whose first timestamp is `start` count from 0 under `-copyts`."""
+    return ["-itsoffset", f"{-start:.6f}"] if start else []
 
 
 class StreamTags(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,17 +65,20 @@ def video_encode_argv(
     picture: str | None,
     colour: Sequence[str] = (),
     dolby_vision: bool = False,
+    source_start: float | None = None,
 ) -> list[str]:
     """SVT-AV1 10-bit encode of the first video stream only; audio, subtitles and tags come later.
     `picture` is the video filter chain (field treatment, crop: `picture.video_filters`); `colour` holds
     the source's colour tags as ffmpeg flags; `dolby_vision` keeps the RPU (only ever set for a Dolby
-    Vision source: libsvtav1 fails to open with it on any other)."""
+    Vision source: libsvtav1 fails to open with it on any other). Every frame keeps its time
+    (`KEEP_FRAME_TIMES`) on the source file's clock (`source_clock`), which the mux keeps."""
     svt = svt_params(keyint_seconds=keyint_seconds, film_grain=film_grain, film_grain_denoise=film_grain_denoise)
     return [
         ffmpeg, *_RUN_FLAGS,
-        "-i", source,
+        *source_clock(source_start), "-i", source,
         "-map", "0:V:0",
         *(["-vf", picture] if picture else []),
+        *KEEP_FRAME_TIMES,
         "-c:v", "libsvtav1",
         "-pix_fmt", "yuv420p10le",
         "-preset", str(preset),
@@ -77,13 +100,15 @@ def audio_encode_argv(
     index: int,
     bitrate_kbps: int,
     layout: str | None,
+    source_start: float | None = None,
 ) -> list[str]:
     """One audio stream to Opus. `layout` (same channel count) makes libopus accept odd source layouts;
-    `None` means more than 8 channels, which libopus only takes with mapping family 255."""
+    `None` means more than 8 channels, which libopus only takes with mapping family 255. The stream keeps
+    its start on the source file's clock (`source_clock`): audio 0.5 s after the file's start stays there."""
     layout_args = ["-af", f"aformat=channel_layouts={layout}"] if layout else ["-mapping_family", "255"]
     return [
         ffmpeg, *_RUN_FLAGS,
-        "-i", source,
+        *source_clock(source_start), "-i", source,
         "-map", f"0:a:{index}",
         "-vn", "-sn", "-dn",
         "-map_metadata", "-1", "-map_chapters", "-1",
@@ -115,16 +140,25 @@ def mux_argv(
     carry: Carry,
     cover_files: Sequence[str] = (),
     attach_json: str | None = None,
+    source_start: float | None = None,
+    video_start: float | None = None,
 ) -> list[str]:
     """Stream-copy the encoded video and audio, plus what `carry` takes from the source: subtitles (each
     copied or converted to the codec Matroska needs), attachment streams, chapters and global tags.
     `cover_files[i]` is `carry.covers[i]` extracted (`cover_argv`), attached under its name and type.
-    `attach_json` adds a JSON file as one more attachment."""
+    `attach_json` adds a JSON file as one more attachment.
+
+    Timestamps (with `source_start`, the source file's start): `-copyts` keeps every input's own, where
+    ffmpeg would shift each input by its start (audio that began 0.5 s after the video came out at 0);
+    the encoded audio and a standard video already count from the source file's start, and the source
+    (subtitles, chapters) is put on that clock (`source_clock`). `video_start` places a video that starts
+    at 0 (the chunks' concat) where the source's first frame was."""
     source_input = 1 + len(audio)
-    argv = [ffmpeg, *_RUN_FLAGS, "-i", video]
+    argv = [ffmpeg, *_RUN_FLAGS, *(["-copyts"] if source_start is not None else [])]
+    argv += [*(["-itsoffset", f"{video_start:.6f}"] if video_start else []), "-i", video]
     for path in audio:
         argv += ["-i", path]
-    argv += ["-i", source, "-map", "0:V:0"]
+    argv += [*_from_file_start(source_start), "-i", source, "-map", "0:V:0"]
     for i in range(len(audio)):
         argv += ["-map", f"{1 + i}:a:0"]
     for subtitle in carry.subtitles:
@@ -220,13 +254,17 @@ def scene_scan_argv(
     frames_log: str,
     keyframes_log: str,
     packets_log: str,
+    source_start: float | None = None,
 ) -> list[str]:
     """One decode of the whole video for the chunk planner: scdet's per-frame scene score and every
     frame's time go to `frames_log`, the keyframes' times to `keyframes_log` (relative names: ffmpeg runs
     in the scan's folder). The picture is cropped as the encode will be (black bars only dilute the
     score), and `scan_width` downscales it, which keeps scdet cheap on big pictures. The same read also
     lists the source's video packets (timestamps and sizes) to `packets_log` by stream copy: the bytes the
-    source's encoder spent on each frame, a free measure of how hard each chunk is to encode."""
+    source's encoder spent on each frame, a free measure of how hard each chunk is to encode. The times are
+    on the source file's clock (`source_clock`), the one the chunks' `-ss` seeks count on: without it a
+    TS's frames counted from the video's own start (ffmpeg's shift), 23 ms off the seeks' clock when the
+    audio led, which moved every chunk by a frame."""
     crop_filter = f"crop={crop}," if crop else ""
     scale = f"scale={scan_width}:-2:flags=area," if scan_width else ""
     graph = (
@@ -235,7 +273,7 @@ def scene_scan_argv(
     )
     return [
         ffmpeg, *_RUN_FLAGS,
-        "-i", source,
+        *source_clock(source_start), "-i", source,
         "-filter_complex", graph,
         "-map", "[scan]", "-an", "-sn", "-dn",
         "-f", "null", "-",
@@ -251,6 +289,7 @@ def chunk_encode_argv(
     seek: float,
     stop: float | None,
     frames: int,
+    skip: int = 0,
     crf: float,
     preset: int,
     svt: str,
@@ -264,17 +303,20 @@ def chunk_encode_argv(
 ) -> list[str]:
     """Encode one chunk (frames [start, start + frames) of the source) and score it in the same process.
 
-    An accurate input seek to `seek` (halfway before the chunk's first frame) decodes from the keyframe at
-    or before it and drops the frames before; `-t` stops reading halfway after the last frame, and `trim`
-    guarantees the count. The decoded frames, through the picture's filters (`picture`, `keep`, `restart`:
-    see `_chunk_frames`) and made 10-bit, are split: one copy goes to SVT-AV1 (the fractional CRF only
-    reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the VMAF reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
+    An accurate input seek to `seek` (the source keyframe at or before the first frame read) decodes from
+    there; `trim` drops the `skip` frames before the first frame read and guarantees the count; `-t` stops
+    reading halfway after the last frame read. The frames, through the picture's filters (`picture`, `keep`,
+    `restart`: see `_chunk_frames`) and made 10-bit, are split: one copy goes to SVT-AV1 (the fractional
+    CRF only reaches SVT through `-svtav1-params`; `-crf` would truncate it), the other is the VMAF
+    reference. A loopback decoder (`-dec 0:0`) decodes the encode again for libvmaf, whose per-frame
     log goes to a relative file name (ffmpeg runs in the chunk's folder)."""
     return [
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
-        "-filter_complex", f"[0:V:0]{_chunk_frames(frames, picture, keep, restart)},format=yuv420p10le,split[enc][ref]",
+        "-filter_complex",
+        f"[0:V:0]{_chunk_frames(skip, frames, picture, keep, restart)},format=yuv420p10le,split[enc][ref]",
         "-map", "[enc]",
+        *KEEP_FRAME_TIMES,
         "-c:v", "libsvtav1",
         "-preset", str(preset),
         "-svtav1-params", f"{svt}:crf={crf:g}",
@@ -322,13 +364,27 @@ def concat_argv(ffmpeg: str, concat_list: str, target: str) -> list[str]:
     ]  # fmt: skip
 
 
-def packet_read_argv(ffmpeg: str, path: str) -> list[str]:
+def packet_read_argv(ffmpeg: str, path: str, source_start: float | None = None) -> list[str]:
     """Read every packet of `path` by stream copy (no decode: it runs at disk speed), listing the first
     video stream's packets (time base, timestamps, durations) on stdout. The demuxer parses the whole
-    file, so a cut or corrupt file shows as errors on stderr or as video that ends early."""
+    file, so a cut or corrupt file shows as errors on stderr or as video that ends early. With
+    `source_start` the times are on the file's clock (`source_clock`: the probe's read of a source). Like
+    a decode, a stream copy starts at the first keyframe (a TS cut mid-GOP: as many packets as frames)."""
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
-        "-i", path, "-map", "0:V:0", "-c", "copy", "-f", "framecrc", "-",
+        *source_clock(source_start), "-i", path, "-map", "0:V:0", "-c", "copy", "-f", "framecrc", "-",
+    ]  # fmt: skip
+
+
+def audio_starts_argv(ffmpeg: str, path: str, source_start: float | None = None) -> list[str]:
+    """Decode the first frame of every audio stream of `path`, listing its time on the file's clock
+    (`source_clock`): where each stream's sound starts. A packet's time is not that: a WMA stream's first
+    packet sits at 0 and its first decoded sound at 0.086 s (the decoder drops its preroll), so the
+    offset to the video is read from the decoded frames, as the Opus encode of the stream sees them."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
+        *source_clock(source_start), "-i", path, "-map", "0:a", "-vn", "-sn", "-dn",
+        "-c:a", "pcm_s16le", "-frames:a", "1", "-f", "framecrc", "-",
     ]  # fmt: skip
 
 
@@ -352,10 +408,14 @@ def dump_attachment_argv(ffmpeg: str, path: str, filename: str, target: str) -> 
     ]  # fmt: skip
 
 
-def _chunk_frames(frames: int, picture: str | None, keep: tuple[int, int] | None, restart: bool = False) -> str:
-    """`frames` frames read, the picture's filters, the filtered frames [a, b) kept, their clock restarted."""
+def _chunk_frames(
+    skip: int, frames: int, picture: str | None, keep: tuple[int, int] | None = None, restart: bool = False
+) -> str:
+    """The chunk's frames out of those its seek decodes: `skip` dropped, then `frames` read (chunks.read_from),
+    through the picture's filters; of the filtered frames [a, b) kept (`keep`), their clock restarted."""
+    read = f"trim=start_frame={skip}:end_frame={skip + frames}" if skip else f"trim=end_frame={frames}"
     after = ([f"trim=start_frame={keep[0]}:end_frame={keep[1]}"] if keep else []) + ["setpts=PTS-STARTPTS"] * restart
-    return ",".join([f"trim=end_frame={frames}", *([picture] if picture else []), *after])
+    return ",".join([read, *([picture] if picture else []), *after])
 
 
 def _chunk_window(seek: float, stop: float | None) -> list[str]:
@@ -371,6 +431,7 @@ def chunk_cut_argv(
     seek: float,
     stop: float | None,
     frames: int,
+    skip: int = 0,
     picture: str | None,
     keep: tuple[int, int] | None = None,
     restart: bool = False,
@@ -384,7 +445,8 @@ def chunk_cut_argv(
         ffmpeg, *_RUN_FLAGS,
         *_chunk_window(seek, stop), "-i", source,
         "-map", "0:V:0",
-        "-vf", _chunk_frames(frames, picture, keep, restart),
+        "-vf", _chunk_frames(skip, frames, picture, keep, restart),
+        *KEEP_FRAME_TIMES,
         "-c:v", "ffv1", "-level", "3", "-g", "1",
         "-pix_fmt", "yuv420p10le",
         *colour,
@@ -436,6 +498,7 @@ def chunk_score_argv(
     seek: float,
     stop: float | None,
     frames: int,
+    skip: int = 0,
     picture: str | None,
     keep: tuple[int, int] | None = None,
     restart: bool = False,
@@ -452,7 +515,7 @@ def chunk_score_argv(
         *_chunk_window(seek, stop), "-i", source,
         "-filter_complex",
         f"[0:V:0]{scoring_filter}[dis];"
-        f"[1:V:0]{_chunk_frames(frames, picture, keep, restart)},format=yuv420p10le,{scoring_filter}[ref];"
+        f"[1:V:0]{_chunk_frames(skip, frames, picture, keep, restart)},format=yuv420p10le,{scoring_filter}[ref];"
         f"[dis][ref]{libvmaf}[vmaf]",
         "-map", "[vmaf]", "-f", "null", "-",
     ]  # fmt: skip

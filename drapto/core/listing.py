@@ -66,6 +66,19 @@ class Listing(msgspec.Struct, frozen=True, kw_only=True):
             return None
         return (stream.start if stream.start is not None else self.start) - self.start
 
+    def audio_offsets(self, video_start: float | None = None) -> tuple[float, ...] | None:
+        """Each audio stream's start minus the main video's, in seconds (positive: the audio begins
+        later), in stream order; None when the listing has no start or no video. `video_start` (seconds
+        from the file's start) replaces the listing's where the first frame is known to come later: the
+        listing gives the first packet's time, and a TS cut mid-GOP begins with packets no decoder shows."""
+        video = self.main_video()
+        if video_start is None and video is not None:
+            video_start = self.stream_start(video)
+        if video_start is None or video is None:
+            return None
+        starts = [self.stream_start(s) for s in self.streams if s.kind == "audio"]
+        return tuple(round(start - video_start, 6) for start in starts if start is not None)
+
 
 def _field_order(rest: str) -> FieldOrder | None:
     for words, order in _FIELDS.items():

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from drapto.core.framecrc import PacketSpan
 from drapto.core.listing import Listing
 
 
@@ -77,6 +78,8 @@ class MediaInfo(msgspec.Struct, frozen=True, kw_only=True):
     chapters: tuple[Chapter, ...] = ()
     attachments: tuple[str, ...] = ()
     listing: Listing | None = None  # what ffmpeg itself sees (drapto.core.listing); None if not read
+    video_packets: PacketSpan | None = None  # the source's video packets (the probe step reads them)
+    audio_starts: tuple[float | None, ...] = ()  # each audio stream's first decoded sound, on the file's clock
 
 
 def _str(track: dict[str, Any], *keys: str) -> str | None:

@@ -20,11 +20,12 @@ from drapto.core.config import Config
 from drapto.core.filmmodel import choose_scouts, chunk_features
 from drapto.core.hdr import ColourInfo, classify, colour_args
 from drapto.core.media import AudioStream, MediaInfo, VideoStream
-from drapto.core.picture import Fields
+from drapto.core.picture import Fields, Treatment
 from drapto.core.prediction import start_point
 from drapto.core.reach import first_scouts, may_settle
 from drapto.core.scenes import SceneScan
 from drapto.core.search import SearchSettings
+from drapto.core.timeline import audio_offsets, frame_expectations, source_start
 from drapto.core.units import ChunkUnit, EncodeSettings
 from drapto.core.vmaf import scoring_for, small_picture_note
 from drapto.core.workers import Budget
@@ -64,17 +65,26 @@ class Expectations(msgspec.Struct, frozen=True, kw_only=True):
     dynamic: str = "SDR"  # SDR, HDR10, PQ or HLG (drapto.core.hdr)
     dolby_vision: bool = False
     colour: tuple[str | None, str | None, str | None] = (None, None, None)  # MediaInfo primaries, transfer, matrix
-    frames: int | None = None  # chunked: the source's decoded frame count, which the output must equal
+    frames: int | None = None  # the frames the output's video must have (frame_expectations); None: unknown
+    last_frame: float | None = None  # where its last frame must be: seconds after its first (frame_expectations)
+    audio_offsets: tuple[float, ...] = ()  # timeline.audio_offsets: each audio's start minus the video's
 
 
 def source_expectations(
-    media: MediaInfo, *, width: int, height: int, attachments: int, dolby_vision: bool = False
+    media: MediaInfo,
+    *,
+    width: int,
+    height: int,
+    attachments: int,
+    dolby_vision: bool = False,
+    treatment: Treatment = "none",
 ) -> Expectations:
     """What an output of `media` must show: its streams, duration and colour, at the given picture size
     and attachment count (a plan knows them; a finished output's check infers them). The subtitles and
     chapters are those the output carries (drapto.core.carry)."""
     video = media.video[0]
     carried = carry(media)
+    frames, last_frame = frame_expectations(media, treatment=treatment)
     return Expectations(
         width=width,
         height=height,
@@ -87,6 +97,9 @@ def source_expectations(
         dynamic=classify(video).dynamic,
         dolby_vision=dolby_vision,
         colour=(video.color_primaries, video.transfer, video.matrix),
+        frames=frames,
+        last_frame=last_frame,
+        audio_offsets=audio_offsets(media),
     )
 
 
@@ -168,7 +181,14 @@ class _Common(msgspec.Struct, frozen=True, kw_only=True):
     notices: tuple[str, ...]
 
 
-def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, dolby_vision_rpu: bool) -> _Common:
+def _common(
+    media: MediaInfo,
+    paths: WorkPaths,
+    ffmpeg: str,
+    crop: str | None,
+    dolby_vision_rpu: bool,
+    treatment: Treatment = "none",
+) -> _Common:
     if not media.video:
         raise InputError(f"No video stream in {media.path}")
     video = media.video[0]
@@ -198,6 +218,7 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
                         index=stream.index,
                         bitrate_kbps=opus_kbps_for(stream),
                         layout=opus_layout(stream.channels),
+                        source_start=source_start(media),
                     )
                 ),
                 inputs=(media.path,),
@@ -218,7 +239,12 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
         notices.append(notice)
     width, height = _crop_size(crop, *picture.displayed_size(media))
     expect = source_expectations(
-        media, width=width, height=height, attachments=carried_attachments(carried), dolby_vision=keep_rpu
+        media,
+        width=width,
+        height=height,
+        attachments=carried_attachments(carried),
+        dolby_vision=keep_rpu,
+        treatment=treatment,
     )
     return _Common(
         video=video, colour=colour, keep_rpu=keep_rpu, audio_steps=tuple(audio_steps),
@@ -227,8 +253,17 @@ def _common(media: MediaInfo, paths: WorkPaths, ffmpeg: str, crop: str | None, d
     )  # fmt: skip
 
 
-def _mux_step(media: MediaInfo, paths: WorkPaths, ffmpeg: str, carried: Carry, attach: str | None = None) -> Step:
+def _mux_step(
+    media: MediaInfo,
+    paths: WorkPaths,
+    ffmpeg: str,
+    carried: Carry,
+    attach: str | None = None,
+    video_start: float | None = None,
+) -> Step:
+    """`video_start`: where the source's first frame is on its file's clock, for a video that starts at 0."""
     video = media.video[0]
+    start = source_start(media)
     audio_targets = [paths.audio(s.index) for s in media.audio]
     covers = [paths.cover(c.index, c.filename) for c in carried.covers]
     return Step(
@@ -246,6 +281,8 @@ def _mux_step(media: MediaInfo, paths: WorkPaths, ffmpeg: str, carried: Carry, a
                 carry=carried,
                 cover_files=covers,
                 attach_json=attach,
+                source_start=start,
+                video_start=video_start if start is not None else None,
             )
         ),
         inputs=(media.path, paths.video, *audio_targets, *covers, *([attach] if attach else [])),
@@ -269,7 +306,7 @@ def plan_standard(
     `dolby_vision_rpu` says whether this ffmpeg's libsvtav1 can carry a Dolby Vision RPU; `fields` is the
     crop step's verdict on interlacing (None: progressive)."""
     paths = work_paths(output)
-    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
+    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu, fields.treatment if fields else "none")
     video = common.video
     crf = crf_for(video.width, config)
     video_step = Step(
@@ -288,6 +325,7 @@ def plan_standard(
                 picture=picture.video_filters(crop, fields),
                 colour=colour_args(common.colour),
                 dolby_vision=common.keep_rpu,
+                source_start=source_start(media),
             )
         ),
         inputs=(media.path,),
@@ -348,10 +386,10 @@ def plan_chunked(
     kept encodes; audio and mux as in the standard path, plus the chunk results attached to the output.
     Chunks are source frame ranges; inverse telecine's start on whole decimate cycles (`plan_chunks`)."""
     paths = work_paths(output)
-    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu)
+    treatment = fields.treatment if fields is not None else "none"
+    common = _common(media, paths, ffmpeg, crop, dolby_vision_rpu, treatment)
     video = common.video
     target = target_vmaf(config, common.colour)
-    treatment = fields.treatment if fields is not None else "none"
     neighbours, cycle = picture.chunk_reading(treatment)  # what the field filter needs around each chunk
     chunks = plan_chunks(
         scan, min_seconds=config.chunk_min_seconds, max_seconds=config.chunk_max_seconds,
@@ -416,9 +454,12 @@ def plan_chunked(
         partial=partial_name(paths.video),
         duration=scan.duration,
     )
-    frames = picture.output_frames(scan.frames, treatment)
-    expect = msgspec.structs.replace(common.expect, frames=frames, attachments=common.expect.attachments + 1)
-    mux = _mux_step(media, paths, ffmpeg, common.carry, attach=paths.chunk_results)
+    mux = _mux_step(media, paths, ffmpeg, common.carry, attach=paths.chunk_results, video_start=scan.times[0])
+    frames, last_frame = frame_expectations(media, scan, treatment)
+    expect = msgspec.structs.replace(
+        common.expect, frames=frames, last_frame=last_frame, attachments=common.expect.attachments + 1,
+        audio_offsets=audio_offsets(media, scan.times[0]),
+    )  # fmt: skip
     return EncodePlan(
         source=media.path,
         paths=paths,

@@ -16,13 +16,16 @@ from drapto.core.units import ChunkUnit
 from drapto.core.vmaf import Scoring, libvmaf_filter, side_filter, triple_middle
 
 # Bump when what a try file means changes, so old cached tries are not reused.
-TRY_VERSION = "try-3"  # try-2: probes score frame pairs every 5 frames; try-3: tries count triples' middles
+TRY_VERSION = "try-4"  # try-2: probes score frame pairs every 5 frames; try-3: tries count triples'
+# middles; try-4: every frame at its own time (a variable frame rate's tries dropped or doubled frames)
 
 
 def try_key(unit: ChunkUnit, crf: float, *, probe: bool = False) -> str:
     """A digest of everything that decides a try's (or probe's) bytes and score."""
     chunk = unit.chunk
-    frames = chunk.probe if probe else (chunk.start, chunk.end, chunk.seek, chunk.stop)  # seek, stop: neighbours too
+    frames = (
+        chunk.probe if probe else (chunk.start, chunk.end, chunk.seek, chunk.stop, chunk.skip, chunk.lead, chunk.tail)
+    )
     material = msgspec.json.encode([TRY_VERSION, unit.source, frames, unit.encode, unit.scoring, crf])
     return hashlib.sha256(material).hexdigest()[:20]
 
@@ -49,7 +52,7 @@ def try_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     chunk, encode, scoring = unit.chunk, unit.encode, try_scoring(unit)
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
-        seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep, restart=chunk.cycle > 0,
+        seek=chunk.seek, stop=chunk.stop, frames=chunk.read, skip=chunk.skip, keep=chunk.keep, restart=chunk.cycle > 0,
         crf=crf, preset=encode.preset, svt=encode.svt, picture=encode.picture, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{try_name(crf)}.vmaf.json"),
@@ -70,7 +73,7 @@ def probe_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
     scoring = msgspec.structs.replace(unit.scoring, every=PROBE_EVERY, pairs=True)
     return commands.chunk_encode_argv(
         unit.ffmpeg, unit.source, target,
-        seek=window.seek, stop=window.stop, frames=window.frames,
+        seek=window.seek, stop=window.stop, frames=window.frames, skip=window.skip,
         crf=crf, preset=encode.preset, svt=encode.svt, picture=encode.picture, colour=encode.colour,
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{probe_name(crf)}.vmaf.json"),

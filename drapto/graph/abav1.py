@@ -97,7 +97,7 @@ def attempt_key(unit: ChunkUnit, attempt: Attempt) -> str:
     """A digest of everything that decides an attempt's bytes and score."""
     chunk = unit.chunk
     material = msgspec.json.encode(
-        [ATTEMPT_VERSION, unit.source, chunk.start, chunk.end, chunk.seek, chunk.stop, unit.encode, unit.scoring,
+        [ATTEMPT_VERSION, unit.source, chunk.start, chunk.end, chunk.seek, chunk.stop, chunk.skip, unit.encode, unit.scoring,
          attempt]
     )  # fmt: skip
     return hashlib.sha256(material).hexdigest()[:20]
@@ -106,7 +106,8 @@ def attempt_key(unit: ChunkUnit, attempt: Attempt) -> str:
 def cut_argv(unit: ChunkUnit, target: str) -> list[str]:
     chunk = unit.chunk
     return commands.chunk_cut_argv(
-        unit.ffmpeg, unit.source, target, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep,
+        unit.ffmpeg, unit.source, target, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, skip=chunk.skip,
+        keep=chunk.keep,
         restart=chunk.cycle > 0, picture=unit.encode.picture, colour=unit.encode.colour,
     )  # fmt: skip
 
@@ -123,7 +124,8 @@ def attempt_argv(unit: ChunkUnit, ab_av1: str, attempt: Attempt, target: str) ->
 def score_argv(unit: ChunkUnit, encoded: str) -> list[str]:
     chunk, scoring = unit.chunk, try_scoring(unit)
     return commands.chunk_score_argv(
-        unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, keep=chunk.keep,
+        unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, skip=chunk.skip,
+        keep=chunk.keep,
         restart=chunk.cycle > 0, picture=unit.encode.picture, scoring_filter=side_filter(scoring),
         libvmaf=libvmaf_filter(scoring, SCORE_LOG),
     )  # fmt: skip

@@ -17,6 +17,7 @@ from drapto.core.media import MediaInfo
 from drapto.core.picture import Fields, rotation_of
 from drapto.core.plan import EncodePlan, Mode, effective_mode, plan_chunked, plan_standard, target_vmaf
 from drapto.core.scenes import SceneScan
+from drapto.core.timeline import source_start
 from drapto.core.workers import Budget, machine_budget
 from drapto.errors import SourceSkipped
 from drapto.graph.cropdetect import analyse_crop
@@ -142,8 +143,17 @@ def scan_job(
 ) -> SceneScan:
     try:
         video = require_video(media).video[0]
+        start = source_start(media)
         return scan_scenes(
-            job.ffmpeg, job.source, video, crop, folder, on_progress, rotation_of(media), on_stderr=on_stderr
+            job.ffmpeg,
+            job.source,
+            video,
+            crop,
+            folder,
+            on_progress,
+            rotation_of(media),
+            on_stderr=on_stderr,
+            source_start=start,
         )
     finally:
         if folder.name.startswith("drapto-plan-"):

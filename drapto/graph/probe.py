@@ -9,6 +9,7 @@ import msgspec
 from pymediainfo import MediaInfo as _LibMediaInfo
 
 from drapto.core import commands
+from drapto.core.framecrc import PacketSpan, first_time, packet_span, parse_framecrc
 from drapto.core.listing import Listing, parse_listing
 from drapto.core.media import MediaInfo, parse_mediainfo_json
 from drapto.errors import InputError
@@ -40,6 +41,24 @@ def probe(path: Path, ffmpeg: str | None = None) -> MediaInfo:
     if ffmpeg is None:
         return media
     return msgspec.structs.replace(media, listing=read_listing(ffmpeg, path))
+
+
+def read_video_packets(ffmpeg: str, path: Path, start: float | None) -> PacketSpan:
+    """Count the video's packets and their span by a stream copy (disk speed, no decode), on the file's
+    clock (`start`, the listing's): the source's frame count, first and last frame time for a standard
+    encode (timeline.frame_expectations, timeline.audio_offsets)."""
+    done = run_capture(commands.packet_read_argv(ffmpeg, str(path), start), check=False)
+    return packet_span(parse_framecrc(done.stdout.decode(errors="replace")))
+
+
+def read_audio_starts(ffmpeg: str, path: Path, start: float | None, streams: int) -> tuple[float | None, ...]:
+    """Where each of the `streams` audio streams' first decoded sound is, on the file's clock (`start`):
+    one frame of each decoded (timeline.audio_offsets)."""
+    if not streams:
+        return ()
+    done = run_capture(commands.audio_starts_argv(ffmpeg, str(path), start), check=False)
+    text = done.stdout.decode(errors="replace")
+    return tuple(first_time(parse_framecrc(text, stream=i)) for i in range(streams))
 
 
 def require_video(media: MediaInfo) -> MediaInfo:

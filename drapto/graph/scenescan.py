@@ -33,15 +33,17 @@ def scan_scenes(
     rotation: int = 0,
     *,
     on_stderr: Callable[[str], None] | None = None,
+    source_start: float | None = None,
 ) -> SceneScan:
-    """Decode the video once with scdet; the raw printouts live in a scratch folder under `folder`.
-    `on_stderr` sees each line ffmpeg prints (at `-loglevel error`: what went wrong reading the source)."""
+    """Decode the video once with scdet; the raw printouts live in a scratch folder under `folder`. The
+    frames' times count from `source_start`, the file's start (commands.source_clock). `on_stderr` sees
+    each line ffmpeg prints (at `-loglevel error`: what went wrong reading the source)."""
     folder.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="scan-", dir=folder))
     try:
         argv = commands.scene_scan_argv(
             ffmpeg, source, crop=crop, scan_width=scan_width(video, crop, rotation), frames_log=FRAMES_LOG,
-            keyframes_log=KEYFRAMES_LOG, packets_log=PACKETS_LOG,
+            keyframes_log=KEYFRAMES_LOG, packets_log=PACKETS_LOG, source_start=source_start,
         )  # fmt: skip
         run_with_progress(argv, on_progress, cwd=str(scratch), on_stderr=on_stderr)
         try:

@@ -27,7 +27,7 @@ from drapto.graph.cropdetect import analyse_crop
 from drapto.graph.damage import SourceErrors, damage_warning
 from drapto.graph.executor import ChunkExecutor
 from drapto.graph.planning import Job, scan_job
-from drapto.graph.probe import probe, require_video
+from drapto.graph.probe import probe, read_audio_starts, read_video_packets, require_video
 from drapto.graph.runner import Progress, run_with_progress
 from drapto.graph.validate import count_frames, damaged_source, validate_output
 from drapto.graph.workfiles import SCENES_VERSION, ScanFile, load_crop, load_probe
@@ -121,6 +121,13 @@ def write_probe(job: Job, emit: Emit) -> None:
     started = time.monotonic()
     target = Path(work_paths(Path(job.output)).probe)
     media = probe(Path(job.source), job.ffmpeg)
+    if media.video:
+        start = media.listing.start if media.listing else None
+        media = msgspec.structs.replace(
+            media,
+            video_packets=read_video_packets(job.ffmpeg, Path(job.source), start),
+            audio_starts=read_audio_starts(job.ffmpeg, Path(job.source), start, len(media.audio)),
+        )
     write_atomic(target, msgspec.json.format(msgspec.json.encode(media)))
     emit(events.StepFinished(file=job.source, step="probe", elapsed=time.monotonic() - started))
 

@@ -10,11 +10,13 @@ import msgspec
 
 from drapto.core import commands
 from drapto.core.carry import carried_attachments, carry, output_counts
-from drapto.core.framecrc import parse_framecrc
+from drapto.core.framecrc import packet_span, parse_framecrc
 from drapto.core.hdr import classify
+from drapto.core.listing import Listing
 from drapto.core.media import MediaInfo
 from drapto.core.picture import displayed_size
 from drapto.core.plan import Expectations, source_expectations
+from drapto.core.timeline import AUDIO_OFFSET_TOLERANCE, LAST_FRAME_TOLERANCE
 from drapto.core.units import ChunkResults
 from drapto.core.workpaths import CHUNK_RESULTS_NAME
 from drapto.errors import DraptoError, SourceDamagedError, ValidationError
@@ -89,17 +91,20 @@ _LOG_PREFIX = re.compile(r"^(\[[^\]]*\]\s*)+")  # ffmpeg's "[in#0/matroska,webm 
 
 class PacketRead(msgspec.Struct, frozen=True):
     """What reading every packet of a file found: the first video stream's packet count, where its
-    video ends (seconds), and what the demuxer complained of (empty for a clean file)."""
+    video ends (seconds), and what the demuxer complained of (empty for a clean file); `last_frame` is
+    the last frame's time after the first's (seconds)."""
 
     frames: int
     video_end: float | None
     errors: tuple[str, ...]
+    last_frame: float | None = None
 
 
 def parse_packets(listing: str, errors: str = "", returncode: int = 0) -> PacketRead:
     """framecrc's listing (`#tb 0: 1/1000`, then `0, dts, pts, duration, size, crc` per packet) and
     ffmpeg's error-level stderr, as a PacketRead. Pure."""
     packets = parse_framecrc(listing)
+    span = packet_span(packets)
     end = max((p.pts + p.duration for p in packets.packets if p.pts is not None), default=None)
     complaints = [_LOG_PREFIX.sub("", line).strip() for line in errors.splitlines() if line.strip()]
     if returncode != 0 and not complaints:
@@ -108,6 +113,7 @@ def parse_packets(listing: str, errors: str = "", returncode: int = 0) -> Packet
         frames=len(packets.packets),
         video_end=None if end is None else packets.seconds(end),
         errors=tuple(complaints),
+        last_frame=None if span.first is None or span.last is None else span.last - span.first,
     )
 
 
@@ -124,7 +130,8 @@ def count_frames(ffmpeg: str, path: str) -> int:
 
 def packet_problems(read: PacketRead, expect: Expectations) -> list[str]:
     """Every way the packets read fall short of `expect`: a file that does not end cleanly, video that
-    stops before the source's does, a frame count that differs (chunked). Pure."""
+    stops before the source's does, a frame count that differs, a last frame that is not at the source's
+    last frame's time (both relative to their first frame, within LAST_FRAME_TOLERANCE). Pure."""
     problems = []
     if read.errors:
         problems.append(f"the file is damaged: {read.errors[0]}")
@@ -134,7 +141,25 @@ def packet_problems(read: PacketRead, expect: Expectations) -> list[str]:
         problems.append(f"{reached}, the source's runs to {end:.3f}s")
     if expect.frames is not None and read.frames != expect.frames:
         problems.append(f"{read.frames} video frames, the source has {expect.frames}")
+    if expect.last_frame is not None and (
+        read.last_frame is None or abs(read.last_frame - expect.last_frame) > LAST_FRAME_TOLERANCE + 1e-9
+    ):
+        found = "no" if read.last_frame is None else f"{read.last_frame:.3f}s after the first,"
+        problems.append(f"its last frame is {found} the source's is {expect.last_frame:.3f}s after its first")
     return problems
+
+
+def timeline_problems(expect: Expectations, listing: Listing | None) -> list[str]:
+    """Every audio stream whose start, relative to the video's, moved by more than
+    AUDIO_OFFSET_TOLERANCE from the source's (`listing` is the output's). Pure."""
+    offsets = listing.audio_offsets() if listing else None
+    if not expect.audio_offsets or offsets is None or len(offsets) != len(expect.audio_offsets):
+        return []
+    return [
+        f"audio stream {i} starts {have * 1000:+.0f} ms from the video, the source's {want * 1000:+.0f} ms"
+        for i, (have, want) in enumerate(zip(offsets, expect.audio_offsets, strict=True))
+        if abs(have - want) > AUDIO_OFFSET_TOLERANCE
+    ]
 
 
 def attached_results(ffmpeg: str, path: Path) -> ChunkResults | None:
@@ -173,8 +198,10 @@ def existing_output_problems(ffmpeg: str, source: MediaInfo, path: Path) -> list
 
 def _problems(ffmpeg: str, path: Path, media: MediaInfo, expect: Expectations) -> list[str]:
     listing = run_capture(commands.stream_summary_argv(ffmpeg, str(path)), check=False).stderr.decode(errors="replace")
-    return check_output(expect, media, parse_pixel_format(listing)) + packet_problems(
-        read_packets(ffmpeg, str(path)), expect
+    return (
+        check_output(expect, media, parse_pixel_format(listing))
+        + timeline_problems(expect, media.listing)
+        + packet_problems(read_packets(ffmpeg, str(path)), expect)
     )
 
 

@@ -13,7 +13,8 @@ from drapto.core.scenes import SceneScan
 from drapto.core.workpaths import work_paths
 
 # Bump when the probe's Struct or parser changes, so old probe.json files are rebuilt.
-PROBE_VERSION = "probe-3"
+# probe-3: ffmpeg's listing's tags and names; probe-4: the video packets' count and span, the audio's decoded starts
+PROBE_VERSION = "probe-4"
 
 
 # Bump when crop sampling or the decision rules change, so old crop.json files are rebuilt.
@@ -21,7 +22,7 @@ CROP_VERSION = "crop-2"  # crop-2: the samples also run idet; crop.json holds th
 
 
 # Bump when the scene scan's command or parsing changes, so old scenes.json files are rebuilt.
-SCENES_VERSION = "scenes-2"
+SCENES_VERSION = "scenes-3"  # scenes-3: frame times on the source file's clock
 
 
 class ScanFile(msgspec.Struct, frozen=True, kw_only=True):
