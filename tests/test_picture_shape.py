@@ -134,11 +134,11 @@ def test_interlaced_video_is_deinterlaced_frame_for_frame_in_both_modes(sources,
     plan = run_drapto("plan", source, tmp_path / "plan.mkv", "--chunked", env=SMALL_CHUNKS)
     assert "# fields: interlaced (field flag TFF" in plan.stdout
     # the chunk's encode and its VMAF reference both come from the same deinterlaced split (the middle
-    # chunk reads a neighbour frame either side for bwdif and drops them after it)
+    # chunk reads a neighbour frame either side for bwdif and drops them after it; it is read from the
+    # source's one keyframe, frame 0, skipping the 24 frames before its first neighbour: chunks.read_from)
     bwdif = "bwdif=mode=send_frame:parity=auto:deint=all"
-    assert f"trim=end_frame=27,{bwdif},trim=start_frame=1:end_frame=26,format=yuv420p10le,split[enc][ref]" in (
-        plan.stdout
-    )
+    kept = "trim=start_frame=1:end_frame=26,format=yuv420p10le,split[enc][ref]"
+    assert f"trim=start_frame=24:end_frame=51,{bwdif},{kept}" in (plan.stdout)
     for mode in ("standard", "chunked"):
         output = tmp_path / f"{mode}.mkv"
         done = encode(source, output, f"--{mode}", env=SMALL_CHUNKS)

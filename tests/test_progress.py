@@ -76,7 +76,7 @@ def test_a_terminal_sees_live_bars_with_fps_and_eta(clip_copy, tmp_path):
 
 @pytest.mark.ffmpeg
 def test_a_pipe_gets_progress_lines_with_rates_and_quiet_gets_nothing(clip_copy, tmp_path):
-    source = clip_copy(ClipSpec(duration=4.0))
+    source = clip_copy(ClipSpec(duration=8.0))  # long enough for ffmpeg's half-second progress blocks
     plain = run_drapto("encode", source, tmp_path / "out", "--standard")
     assert plain.returncode == 0, plain.stderr
     assert re.search(r"  video: \d+0% \(.*\d\.\d\dx", plain.stdout), plain.stdout
