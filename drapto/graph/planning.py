@@ -19,6 +19,7 @@ from drapto.core.plan import EncodePlan, Mode, effective_mode, plan_chunked, pla
 from drapto.core.scenes import SceneScan
 from drapto.core.timeline import source_start
 from drapto.core.workers import Budget, machine_budget
+from drapto.core.workpaths import work_paths
 from drapto.errors import SourceSkipped
 from drapto.graph.cropdetect import analyse_crop
 from drapto.graph.executor import ChunkExecutor
@@ -136,6 +137,22 @@ def ready_job(source: Path, output: Path, config: Config, ffmpeg: str) -> tuple[
         colour = classify(media.video[0])
         plan = msgspec.structs.replace(plan, mode="chunked", target_vmaf=target_vmaf(config, colour), steps=())
     return job, plan
+
+
+def work_plan(job: Job) -> EncodePlan | None:
+    """The plan the graph carries out, from the work folder's probe.json, crop.json and (chunked)
+    scenes.json; None until they exist."""
+    from drapto.graph.workfiles import load_crop, load_probe, load_scan
+
+    paths = work_paths(Path(job.output))
+    if not Path(paths.probe).exists() or not Path(paths.crop).exists():
+        return None
+    media = load_probe(paths.probe)
+    chunked = job_mode(media, job) == "chunked"
+    if chunked and not Path(paths.scenes).exists():
+        return None
+    crop = load_crop(paths.crop)
+    return build_plan(media, job, crop.decision.crop, load_scan(paths.scenes) if chunked else None, crop.fields)
 
 
 def scan_job(

@@ -19,7 +19,7 @@ from drapto.core.workpaths import partial_name, work_paths
 from drapto.graph.depfile import CachedMD5Checker
 from drapto.graph.executor import ChunkExecutor, LocalExecutor
 from drapto.graph.failures import Outcome, guarded
-from drapto.graph.planning import Job, build_plan, chunk_workers, job_mode
+from drapto.graph.planning import Job, chunk_workers, job_mode, work_plan
 from drapto.graph.steps import (
     Emit,
     concat,
@@ -31,7 +31,7 @@ from drapto.graph.steps import (
     write_probe,
     write_scenes,
 )  # fmt: skip
-from drapto.graph.workfiles import CROP_VERSION, PROBE_VERSION, SCENES_VERSION, load_crop, load_probe, load_scan
+from drapto.graph.workfiles import CROP_VERSION, PROBE_VERSION, SCENES_VERSION, load_crop, load_probe
 
 ENCODE_GROUP = "encode"
 
@@ -96,18 +96,9 @@ def namespace(
     def task_encode() -> Iterator[dict[str, Any]]:
         """Encode video (one step, or chunks and a concat) and audio, mux, validate: the tasks appear once
         probe.json, crop.json and, in chunked mode, scenes.json exist."""
-        if not Path(paths.probe).exists() or not Path(paths.crop).exists():
-            return  # `doit list --all` before the first probe: nothing planned yet
-        if chunked() and not Path(paths.scenes).exists():
-            return
-        crop = load_crop(paths.crop)
-        plan = build_plan(
-            load_probe(paths.probe),
-            job,
-            crop.decision.crop,
-            load_scan(paths.scenes) if chunked() else None,
-            crop.fields,
-        )
+        plan = work_plan(job)
+        if plan is None:
+            return  # `doit list --all` before the first probe (or the scan): nothing planned yet
         executor.set_workers(plan.workers)  # the plan's count: cores and memory, or the cluster's slots
         steps = sorted(plan.steps, key=lambda step: step.stage != "audio")  # audio first: short, and beside the video
         for step in steps:

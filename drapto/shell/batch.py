@@ -25,7 +25,7 @@ from drapto.errors import (
 from drapto.graph.doitrun import run_job
 from drapto.graph.jobs import check_not_source, output_for, prepare_output_dir
 from drapto.graph.outputlock import output_lock
-from drapto.graph.planning import ready_job
+from drapto.graph.planning import ready_job, work_plan
 from drapto.graph.probe import probe, require_video
 from drapto.graph.space import check_space
 from drapto.graph.validate import existing_output_problems
@@ -110,6 +110,7 @@ def _encode_locked(
         emit(events.Notice(file=str(source), level="warning", message=notice))
     started = time.monotonic()
     run_job(job, emit)
+    plan = work_plan(job) or plan  # as carried out: the decided crop and fields, the chunks' expectations
     muxed = Path(work_paths(output).muxed)
     sizes = source.stat().st_size, (muxed if muxed.exists() else output).stat().st_size
     stats = chunk_stats(work_paths(output).chunk_results) if plan.mode == "chunked" else None
