@@ -85,7 +85,7 @@ def frame_vmaf(ffmpeg: str, source: Path, encoded: Path, folder: Path, select: s
     if select:
         side = side.replace("setpts=N,", f"setpts=N,select='{select}',", 1)
     argv = commands.file_score_argv(
-        ffmpeg, str(source), str(encoded), crop=None, scoring_filter=side,
+        ffmpeg, str(source), str(encoded), picture=None, scoring_filter=side,
         libvmaf=libvmaf_filter(scoring, "score.json"),
     )  # fmt: skip
     subprocess.run(argv, check=True, env=ENV, cwd=folder, stdout=subprocess.DEVNULL)

@@ -156,7 +156,7 @@ def main() -> int:
         argv = commands.chunk_encode_argv(
             ffmpeg, str(source), str(encoded), seek=0.0, stop=None, frames=args.frames, crf=crf, preset=6,
             svt=commands.svt_params(keyint_seconds=10, film_grain=0, film_grain_denoise=False, threads=1),
-            crop=None, scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{name}.all.json"),
+            picture=None, scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{name}.all.json"),
         )  # fmt: skip
         if not (folder / f"{name}.all.json").exists():
             subprocess.run(argv, check=True, env=ENV, cwd=folder, stdout=subprocess.DEVNULL)
