@@ -43,10 +43,12 @@ def test_rates_extrapolate_the_output_size():
 @pytest.mark.ffmpeg
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminal test")
 def test_a_terminal_sees_live_bars_with_fps_and_eta(clip_copy, tmp_path):
-    source = clip_copy(ClipSpec(duration=10.0, width=640, height=360))
+    # long enough for several progress blocks on an idle machine (10 s at preset 8 encoded in 1.8 s: one
+    # block, and no ETA yet)
+    source = clip_copy(ClipSpec(duration=20.0, width=640, height=360))
     controller, terminal = pty.openpty()
     child = subprocess.Popen(
-        [sys.executable, "-m", "drapto", "encode", str(source), str(tmp_path / "out"), "--standard", "--preset", "8"],
+        [sys.executable, "-m", "drapto", "encode", str(source), str(tmp_path / "out"), "--standard", "--preset", "6"],
         stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True,
         env={**os.environ, "COLUMNS": "160", "LINES": "40", "TERM": "xterm-256color"},
     )  # fmt: skip
