@@ -95,7 +95,7 @@ def next_action(driver: Driver, probes: Sequence[Trial], tries: Sequence[Trial])
         if not tries:
             return Try(first, _predicted(probes, first, slope))
     if not tries:
-        return Try(driver.start_crf, driver.predicted)
+        return Try(driver.start_crf, _recorded(driver.predicted))
     wanted = next_crf(list(tries), settings, slope)
     over = [t for t in tries if driver.ceiling is not None and t.bytes > driver.ceiling]
     if wanted is not None and (not over or wanted > max(t.crf for t in over)):
@@ -150,6 +150,9 @@ def _ceiling_crf(over: Trial, fit: Trial | None, all_over: list[Trial], aim: flo
 
 
 def _predicted(points: Sequence[Trial], crf: float, slope: float) -> float | None:
+    return _recorded(predict_vmaf(list(points), crf, slope))
+
+
+def _recorded(value: float | None) -> float | None:
     """A predicted VMAF as recorded: within 0–100 (a straight line through two tries can pass 100)."""
-    value = predict_vmaf(list(points), crf, slope)
     return None if value is None else round(min(max(value, 0.0), 100.0), 4)

@@ -105,11 +105,6 @@ def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None]
 TryStarted = Callable[[float, int], None]  # (crf, try number from 1)
 
 
-def _rounded(value: float | None) -> float | None:
-    """A predicted VMAF as recorded: within 0–100 (a straight line through two tries can pass 100)."""
-    return None if value is None else round(min(max(value, 0.0), 100.0), 4)
-
-
 def _trial(record: TryRecord) -> Trial:
     return Trial(crf=record.crf, vmaf=record.vmaf, bytes=record.bytes, seconds=record.seconds)
 
@@ -162,7 +157,7 @@ def run_chunk_unit(
     chunk = unit.chunk
     result = ChunkResult(
         index=chunk.index, start=chunk.start, end=chunk.end, start_time=chunk.start_time, end_time=chunk.end_time,
-        crf=record.crf, predicted_vmaf=_rounded(predicted.get(record.crf)), vmaf=record.vmaf,
+        crf=record.crf, predicted_vmaf=predicted.get(record.crf), vmaf=record.vmaf,
         in_band=unit.search.in_band(record.vmaf), bytes=record.bytes, capped=action.capped, ceiling=unit.ceiling,
         seconds=round(sum(r.seconds for r in (*probes, *records)), 3), tries=tuple(records), probes=tuple(probes),
         worker=worker, cut=chunk.cut, scout=unit.scout,

@@ -18,6 +18,7 @@ from drapto.core.crop import CropDecision
 from drapto.core.media import MediaInfo
 from drapto.core.picture import Fields, fields_text, rotation_of, rotation_text
 from drapto.core.plan import EncodePlan, Step
+from drapto.core.timeline import source_start
 from drapto.core.units import ChunkResults, ChunkUnit, load_result
 from drapto.core.vmaf import describe_scoring
 from drapto.core.workpaths import partial_name, work_paths
@@ -122,7 +123,7 @@ def write_probe(job: Job, emit: Emit) -> None:
     target = Path(work_paths(Path(job.output)).probe)
     media = probe(Path(job.source), job.ffmpeg)
     if media.video:
-        start = media.listing.start if media.listing else None
+        start = source_start(media)  # the clock every command of the plan reads the source on
         media = msgspec.structs.replace(
             media,
             video_packets=read_video_packets(job.ffmpeg, Path(job.source), start),
