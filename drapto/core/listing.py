@@ -27,6 +27,7 @@ _STREAM = re.compile(
 _STREAM_START = re.compile(r", start (?P<start>-?[\d.]+)")
 _TAG = re.compile(r"\((?P<tag>[^()/]+?) / 0x[0-9A-Fa-f]+\)")  # the container's codec tag: `(tmcd / 0x64636D74)`
 _FILENAME = re.compile(r"^\s+filename\s*: (?P<name>.+?)\s*$")  # a Matroska attachment's (or cover's) name
+_PIXEL_FORMAT = re.compile(r", (?P<pix_fmt>(?:yuv|gray|nv|p0)\w*)")  # after the codec: `yuv420p10le(tv, …)`
 _ROTATION = re.compile(r"(?i)display ?matrix: rotation of (?P<degrees>-?[\d.]+) degrees")
 # The pixel format's parenthesis of a video stream: `yuv420p(tv, bt709, top first)`, `yuv420p(progressive)`.
 _FIELDS = {
@@ -47,6 +48,7 @@ class ListedStream(msgspec.Struct, frozen=True, kw_only=True):
     attached_pic: bool = False  # a picture (cover art) carried as a one-frame video stream
     field_order: FieldOrder | None = None  # video: as the decoder reports it; None when not said
     rotation: int = 0  # video: the display matrix's counter-clockwise rotation, 0/90/180/270
+    pixel_format: str | None = None  # video: the decoder's, e.g. yuv420p10le (MediaInfo gives no bit depth for AV1)
     tag: str | None = None  # the container's codec tag where ffmpeg shows one: `text` (QuickTime chapters), `tmcd`
     filename: str | None = None  # a Matroska attachment's or attached picture's file name
 
@@ -118,6 +120,9 @@ def parse_listing(stderr: str) -> Listing:
                     attached_pic="(attached pic)" in rest,
                     field_order=_field_order(rest) if kind == "video" else None,
                     tag=tag["tag"] if tag else None,
+                    pixel_format=pixel["pix_fmt"]
+                    if kind == "video" and (pixel := _PIXEL_FORMAT.search(rest))
+                    else None,
                 )
             )
         elif (match := _FILENAME.match(line)) and streams:

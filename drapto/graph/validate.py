@@ -12,7 +12,7 @@ from drapto.core import commands
 from drapto.core.carry import carried_attachments, carry, output_counts
 from drapto.core.framecrc import packet_span, parse_framecrc
 from drapto.core.hdr import classify
-from drapto.core.listing import Listing
+from drapto.core.listing import Listing, parse_listing
 from drapto.core.media import MediaInfo
 from drapto.core.picture import displayed_size
 from drapto.core.plan import Expectations, source_expectations
@@ -23,13 +23,15 @@ from drapto.errors import DraptoError, SourceDamagedError, ValidationError
 from drapto.graph.probe import probe
 from drapto.graph.runner import run_capture
 
-_VIDEO_LINE = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<codec>\w+).*?, (?P<pix_fmt>(?:yuv|gray|nv|p0)\w*)")
-
 
 def parse_pixel_format(ffmpeg_stderr: str) -> str | None:
-    """The first video stream's pixel format from ffmpeg's stream listing, e.g. `yuv420p10le`."""
-    match = _VIDEO_LINE.search(ffmpeg_stderr)
-    return match["pix_fmt"] if match else None
+    """The main video stream's pixel format from ffmpeg's stream listing, e.g. `yuv420p10le`."""
+    return pixel_format(parse_listing(ffmpeg_stderr))
+
+
+def pixel_format(listing: Listing | None) -> str | None:
+    video = listing.main_video() if listing else None
+    return video.pixel_format if video else None
 
 
 def bit_depth_of(pixel_format: str | None) -> int | None:
@@ -197,9 +199,9 @@ def existing_output_problems(ffmpeg: str, source: MediaInfo, path: Path) -> list
 
 
 def _problems(ffmpeg: str, path: Path, media: MediaInfo, expect: Expectations) -> list[str]:
-    listing = run_capture(commands.stream_summary_argv(ffmpeg, str(path)), check=False).stderr.decode(errors="replace")
+    """`media` is the output probed with ffmpeg's listing (`probe(path, ffmpeg)`), which holds its pixel format."""
     return (
-        check_output(expect, media, parse_pixel_format(listing))
+        check_output(expect, media, pixel_format(media.listing))
         + timeline_problems(expect, media.listing)
         + packet_problems(read_packets(ffmpeg, str(path)), expect)
     )
