@@ -189,21 +189,47 @@ def compare(ffmpeg: str, source: Path, folder: Path, preset: int, goal: float) -
         f"{len(chunks)} chunks; window probes: {sum(probes)} ({statistics.mean(probes):.2f} per chunk)"
     )
 
-    print("chunk  frames        CRF    probes  tries  search VMAF  all-frames VMAF  in band")
-    within = 0
+    print(
+        "chunk  frames        CRF    probes  tries  search VMAF  worst shot  all-frames VMAF  in band  "
+        "shots on all frames (start frame: VMAF; ! below target - 1)"
+    )
+    within = judged_within = 0
+    low_shots: list[str] = []
+    shot_count = 0
     scratch = folder / "scores"
     scratch.mkdir(exist_ok=True)
     output = out / f"{source.stem}.mkv"
     chunked_frames = frame_vmaf(ffmpeg, source, output, scratch)
+    rate = results.frames / max(chunks[-1].end_time, 1e-9)
     for r in chunks:
         full = chunk_vmaf(chunked_frames, r)
         ok = target - 1 <= full <= target + 2
         within += ok
+        shots = [(s.start, s.end) for s in r.shots] or [(r.start, r.end)]
+        scored = [(a, b, mean(chunked_frames[a:b])) for a, b in shots]
+        worst = min(v for _a, _b, v in scored)
+        judged_within += target - 1 <= worst <= target + 2
+        for a, b, v in scored:
+            shot_count += 1
+            if v < target - 1 and (b - a) >= 2 * rate and not r.capped:
+                low_shots.append(f"chunk {r.index} frames {a}-{b - 1} ({(b - a) / rate:.1f} s): {v:.2f}")
+        text = "  ".join(f"{a}: {v:.2f}{'!' if v < target - 1 else ''}" for a, _b, v in scored)
         print(
             f"{r.index:<6} {r.start:>5}-{r.end - 1:<6} {r.crf:6.2f}  {len(r.probes):>6}  {len(r.tries):>5}  "
-            f"{r.vmaf:11.2f}  {full:15.2f}  {'yes' if ok else 'NO'}{'  capped' if r.capped else ''}"
+            f"{r.vmaf:11.2f}  {r.judged:10.2f}{'*' if r.confirmed else ' '} {full:15.2f}  "
+            f"{'yes' if ok else 'NO '}{' capped' if r.capped else ''}  {text}"
         )
-    print(f"chunks within target -1/+2 on all frames: {within} of {len(chunks)}")
+    print(f"chunks within target -1/+2 on all frames: {within} of {len(chunks)}; worst shot within: {judged_within}")
+    confirmed = [r.index for r in chunks if r.confirmed]
+    confirm_seconds = sum(t.confirmed.seconds for r in chunks for t in r.tries if t.confirmed)
+    print(
+        f"confirmed on all frames (*): {len(confirmed)} chunks {confirmed}, "
+        f"{sum(1 for r in chunks for t in r.tries if t.confirmed)} confirmations, {confirm_seconds:.1f} s"
+    )
+    print(
+        f"shots: {shot_count}; of 2 s or more below target - 1 on all frames (uncapped chunks): {len(low_shots)}"
+        + "".join(f"\n  {line}" for line in low_shots)
+    )
     broke = [r.index for r in chunks if r.ceiling is not None and any(t.bytes > r.ceiling for t in r.tries)]
     capped = [r.index for r in chunks if r.capped]
     print(

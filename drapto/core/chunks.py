@@ -18,6 +18,7 @@ from typing import Literal
 import msgspec
 
 from drapto.core.scenes import SceneScan
+from drapto.core.shots import MIN_SHOT_SECONDS, shot_starts
 
 Cut = Literal["start", "scene", "split"]
 
@@ -47,6 +48,7 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     lead: int = 0  # frames read before `start` for the field filter's sake, dropped after it (`with_neighbours`)
     tail: int = 0  # frames read after `end`, likewise
     cycle: int = 0  # inverse telecine's decimate cycle (5): one frame of every whole cycle goes; 0: none
+    shots: tuple[int, ...] = ()  # where shots start inside it: the scan's cuts no boundary took (core.shots)
 
     @property
     def frames(self) -> int:
@@ -59,6 +61,11 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     def encoded(self) -> int:
         """The frames the chunk's encode holds: its own, less those inverse telecine drops."""
         return self._kept(self.frames)
+
+    def source_offset(self, encoded: int) -> int:
+        """Which of the chunk's source frames (0 = `start`) the encode's frame `encoded` comes from: the same,
+        or with inverse telecine about five for every four kept."""
+        return encoded + encoded // (self.cycle - 1) if self.cycle else encoded
 
     @property
     def read(self) -> int:
@@ -212,6 +219,7 @@ def plan_chunks(
     if cycle:
         starts = _snapped(starts, cycle, scan.frames)
         probe_seconds = 0.0
+    shot_frames = round(MIN_SHOT_SECONDS * (scan.frames / scan.duration if scan.duration > 0 else 25.0))
     chunks = []
     for index, (start, cut) in enumerate(starts):
         end = starts[index + 1][0] if index + 1 < len(starts) else scan.frames
@@ -229,6 +237,7 @@ def plan_chunks(
                 stop=seek_time(scan, end) if end < scan.frames else None,
                 probe=probe_window(scan, start, end, probe_seconds),
                 cycle=cycle,
+                shots=shot_starts(scan.scores, start, end, threshold, shot_frames),
             )
         )
     return tuple(chunks)

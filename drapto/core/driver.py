@@ -57,6 +57,13 @@ class Try(msgspec.Struct, frozen=True, tag=True):
     predicted: float | None
 
 
+class Confirm(msgspec.Struct, frozen=True, tag=True):
+    """Score the try at `crf` again on all its frames: its reading is in the band, but within the subset's
+    error of the lower edge. The confirmed reading replaces it, and the search goes on from there."""
+
+    crf: float
+
+
 class Keep(msgspec.Struct, frozen=True, tag=True):
     """Keep the try at `crf`; `capped`: under the band because the band's CRF would break the size ceiling."""
 
@@ -64,7 +71,7 @@ class Keep(msgspec.Struct, frozen=True, tag=True):
     capped: bool = False
 
 
-Action = Probe | Try | Keep
+Action = Probe | Try | Confirm | Keep
 
 
 class Driver(msgspec.Struct, frozen=True, kw_only=True):
@@ -81,7 +88,26 @@ class Driver(msgspec.Struct, frozen=True, kw_only=True):
 def next_action(driver: Driver, probes: Sequence[Trial], tries: Sequence[Trial]) -> Action:
     """The next step of the chunk's search. Probes come first (one or two, aiming the first full
     encode); then full tries until one lands in the band (or the search can do no better); then, with a
-    ceiling, tries up the CRF scale until the kept one fits under it."""
+    ceiling, tries up the CRF scale until the kept one fits under it. A try to be kept in the band whose
+    reading may be under it on all frames is confirmed on all frames first."""
+    action = _search(driver, probes, tries)
+    if isinstance(action, Keep) and not action.capped:
+        kept = next(t for t in tries if t.crf == action.crf)
+        edge = driver.settings.target - driver.settings.below
+        if kept.floor is not None and kept.vmaf >= edge > kept.floor:
+            return Confirm(kept.crf)
+    return action
+
+
+def _search(driver: Driver, probes: Sequence[Trial], tries: Sequence[Trial]) -> Action:
+    # a try its confirmation moved under the band does not count against the tries: it was a misreading
+    edge = driver.settings.target - driver.settings.below
+    misread = sum(1 for t in tries if t.confirmed and t.vmaf < edge)
+    if misread:
+        settings = driver.settings
+        driver = msgspec.structs.replace(
+            driver, settings=msgspec.structs.replace(settings, max_tries=settings.max_tries + misread)
+        )
     settings = driver.settings
     slope = driver.slope or PRIOR_SLOPE
     if driver.probe and not tries:

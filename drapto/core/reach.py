@@ -42,7 +42,7 @@ def first_scouts(count: int, settle: bool = True) -> tuple[int, ...]:
 def below_band(result: ChunkResult, search: SearchSettings) -> bool:
     """Kept under the band because the band was out of reach. Not a chunk capped by size: the ceiling kept
     it from the lower CRFs, so its tries do not say whether the band was in reach."""
-    return result.vmaf < search.target - search.below and not result.capped
+    return result.judged < search.target - search.below and not result.capped
 
 
 def capped_notice(results: Sequence[ChunkResult]) -> str | None:
@@ -84,7 +84,7 @@ def settled(unit: ChunkUnit, results: Sequence[ChunkResult]) -> ChunkUnit:
 
 
 def best_vmaf(result: ChunkResult) -> float:
-    return max((t.vmaf for t in result.tries), default=result.vmaf)
+    return max((t.reading for t in result.tries), default=result.judged)
 
 
 def out_of_reach_warning(results: Sequence[ChunkResult], search: SearchSettings, scored: str) -> str | None:

@@ -30,7 +30,7 @@ def scouts(units: Sequence[ChunkUnit]) -> tuple[ChunkUnit, ...]:
 
 
 def _trials(records: Sequence[TryRecord]) -> list[Trial]:
-    return [Trial(crf=r.crf, vmaf=r.vmaf) for r in records]
+    return [Trial(crf=r.crf, vmaf=r.reading) for r in records]
 
 
 def points(scouted: Sequence[tuple[ChunkUnit, ChunkResult]]) -> list[tuple[int, Point]]:

@@ -63,9 +63,11 @@ class Trial(msgspec.Struct, frozen=True, kw_only=True):
     """One try: the chunk encoded at `crf` and scored."""
 
     crf: float
-    vmaf: float
+    vmaf: float  # its reading: the worst shot's VMAF
     bytes: int = 0
     seconds: float = 0.0
+    floor: float | None = None  # the lowest the reading may be on all frames (None: it is exact)
+    confirmed: bool = False  # read again on all frames (core.driver.Confirm)
 
 
 def snap(crf: float, settings: SearchSettings) -> float:

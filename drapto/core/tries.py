@@ -16,8 +16,9 @@ from drapto.core.units import ChunkUnit
 from drapto.core.vmaf import Scoring, libvmaf_filter, side_filter, triple_middle
 
 # Bump when what a try file means changes, so old cached tries are not reused.
-TRY_VERSION = "try-4"  # try-2: probes score frame pairs every 5 frames; try-3: tries count triples'
-# middles; try-4: every frame at its own time (a variable frame rate's tries dropped or doubled frames)
+TRY_VERSION = "try-5"  # try-2: probes score frame pairs every 5 frames; try-3: tries count triples'
+# middles; try-4: every frame at its own time (a variable frame rate's tries dropped or doubled frames);
+# try-5: each shot's VMAF recorded, and the confirmation on all frames
 
 
 def try_key(unit: ChunkUnit, crf: float, *, probe: bool = False) -> str:
@@ -78,3 +79,24 @@ def probe_argv(unit: ChunkUnit, crf: float, target: str) -> list[str]:
         dolby_vision=encode.dolby_vision,
         scoring_filter=side_filter(scoring), libvmaf=libvmaf_filter(scoring, f"{probe_name(crf)}.vmaf.json"),
     )  # fmt: skip
+
+
+def score_argv(unit: ChunkUnit, encoded: str, scoring: Scoring, log_name: str) -> list[str]:
+    """An encode of the chunk (`encoded`, relative to its folder) scored against the source's chunk, read
+    as the try reads it: how the ab-av1 engine scores its encode, and how a try is confirmed."""
+    chunk = unit.chunk
+    return commands.chunk_score_argv(
+        unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, skip=chunk.skip,
+        keep=chunk.keep, restart=chunk.cycle > 0, picture=unit.encode.picture, scoring_filter=side_filter(scoring),
+        libvmaf=libvmaf_filter(scoring, log_name),
+    )  # fmt: skip
+
+
+def confirm_name(crf: float) -> str:
+    return f"{try_name(crf)}.all"
+
+
+def confirm_argv(unit: ChunkUnit, crf: float) -> list[str]:
+    """The try at `crf` scored again on every frame (core.driver.Confirm)."""
+    scoring = msgspec.structs.replace(unit.scoring, every=1, pairs=False)
+    return score_argv(unit, f"{try_name(crf)}.mkv", scoring, f"{confirm_name(crf)}.vmaf.json")

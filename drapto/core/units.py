@@ -13,6 +13,7 @@ import msgspec
 from drapto.core.chunks import Chunk
 from drapto.core.filmmodel import Features
 from drapto.core.search import SearchSettings
+from drapto.core.shots import ShotScore, judged, reading_floor
 from drapto.core.vmaf import Scoring
 
 
@@ -46,15 +47,41 @@ class ChunkUnit(msgspec.Struct, frozen=True, kw_only=True):
     ceiling: int | None = None  # the most bytes the kept encode may hold (core.driver; None: no ceiling)
 
 
+class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+    """A try scored again on all its frames, because its subset reading was within its error of the band's
+    lower edge: the chunk's VMAF and each shot's, and what the scoring cost."""
+
+    vmaf: float
+    shots: tuple[ShotScore, ...] = ()
+    seconds: float = 0.0
+
+
 class TryRecord(msgspec.Struct, frozen=True, kw_only=True):
     """One cached try (crf<CRF>.json): its key, what it measured and what it cost."""
 
     key: str
     crf: float
-    vmaf: float
+    vmaf: float  # the chunk's VMAF on the frames scored
     frames_scored: int
     bytes: int
     seconds: float
+    shots: tuple[ShotScore, ...] = ()  # each shot's VMAF on the frames counted (one shot: none)
+    exact: bool = False  # every frame was scored (a short chunk), so the reading has no sampling error
+    confirmed: Confirmation | None = None  # scored again on all frames
+
+    @property
+    def reading(self) -> float:
+        """What the search judges the try by: its worst shot (core.shots.judged), on all frames once confirmed."""
+        if self.confirmed is not None:
+            return judged(self.confirmed.vmaf, self.confirmed.shots)
+        return judged(self.vmaf, self.shots)
+
+    @property
+    def floor(self) -> float:
+        """The lowest its worst shot may score on all frames: the reading itself once exact or confirmed."""
+        if self.confirmed is not None or self.exact:
+            return self.reading
+        return reading_floor(self.vmaf, self.frames_scored, self.shots)
 
 
 class ChunkResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,6 +103,14 @@ class ChunkResult(msgspec.Struct, frozen=True, kw_only=True):
     scout: bool | None = None  # searched from the prior (True) or started from the scouts (None: not recorded)
     capped: bool = False  # kept under the band: the band's CRF would have broken the chunk's size ceiling
     ceiling: int | None = None  # that ceiling in bytes (None: none applied)
+    shots: tuple[ShotScore, ...] = ()  # the kept try's shots and their VMAF (all frames when confirmed)
+    worst: float | None = None  # what the search judged the kept try by: its worst shot (None: not recorded)
+    confirmed: bool = False  # `vmaf`, `shots` and `worst` come from all the chunk's frames
+
+    @property
+    def judged(self) -> float:
+        """The chunk's worst shot, or its VMAF where no shots were recorded."""
+        return self.vmaf if self.worst is None else self.worst
 
 
 class ChunkResults(msgspec.Struct, frozen=True, kw_only=True):

@@ -176,6 +176,22 @@ def counted_scores(scores: list[float], scoring: Scoring) -> list[float]:
     return scores[1::3] or scores
 
 
+def scored_frames(frames: int, scoring: Scoring) -> list[int]:
+    """Which of a chunk's `frames` frames (0 = its first) `side_filter`'s subset scores, in order."""
+    if scoring.every <= 1:
+        return list(range(frames))
+    if scoring.pairs:
+        return [n for n in range(frames) if n % scoring.every < 2]
+    stride, middle = triple_stride(scoring.every), triple_middle(scoring.every)
+    return [n for n in range(frames) if abs(n % stride - middle) < 2]
+
+
+def counted_frames(frames: int, scoring: Scoring) -> list[int]:
+    """The frames whose scores `counted_scores` keeps, as indices into the chunk (0 = its first frame)."""
+    scored = scored_frames(frames, scoring)
+    return scored if scoring.every <= 1 or scoring.pairs else (scored[1::3] or scored)
+
+
 def pool_scores(scores: list[float], pool: str) -> float:
     """Pool per-frame scores: the mean, libvmaf's harmonic mean, or a low percentile."""
     if not scores:

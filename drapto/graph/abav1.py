@@ -23,10 +23,10 @@ from pathlib import Path
 
 import msgspec
 
-from drapto.core import commands
+from drapto.core import commands, tries
 from drapto.core.tries import try_scoring
 from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
-from drapto.core.vmaf import Scoring, counted_scores, frame_scores, libvmaf_filter, pool_scores, side_filter
+from drapto.core.vmaf import Scoring, counted_scores, frame_scores, pool_scores
 from drapto.errors import DependencyError, ProcessError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.runner import Progress, run_capture, run_with_progress
@@ -122,13 +122,7 @@ def attempt_argv(unit: ChunkUnit, ab_av1: str, attempt: Attempt, target: str) ->
 
 
 def score_argv(unit: ChunkUnit, encoded: str) -> list[str]:
-    chunk, scoring = unit.chunk, try_scoring(unit)
-    return commands.chunk_score_argv(
-        unit.ffmpeg, unit.source, encoded, seek=chunk.seek, stop=chunk.stop, frames=chunk.read, skip=chunk.skip,
-        keep=chunk.keep,
-        restart=chunk.cycle > 0, picture=unit.encode.picture, scoring_filter=side_filter(scoring),
-        libvmaf=libvmaf_filter(scoring, SCORE_LOG),
-    )  # fmt: skip
+    return tries.score_argv(unit, encoded, try_scoring(unit), SCORE_LOG)
 
 
 def chosen_crf(listing: str) -> float:

@@ -17,11 +17,21 @@ from pathlib import Path
 
 import msgspec
 
-from drapto.core.driver import Driver, Keep, Probe, next_action
+from drapto.core.driver import Confirm, Driver, Keep, Probe, next_action
 from drapto.core.search import Trial
-from drapto.core.tries import probe_argv, probe_name, try_argv, try_key, try_name, try_scoring
-from drapto.core.units import ChunkResult, ChunkUnit, TryRecord
-from drapto.core.vmaf import counted_scores, frame_scores, pool_scores
+from drapto.core.shots import ShotScore, shot_scores
+from drapto.core.tries import (
+    confirm_argv,
+    confirm_name,
+    probe_argv,
+    probe_name,
+    try_argv,
+    try_key,
+    try_name,
+    try_scoring,
+)
+from drapto.core.units import ChunkResult, ChunkUnit, Confirmation, TryRecord
+from drapto.core.vmaf import counted_frames, counted_scores, frame_scores, pool_scores
 from drapto.errors import ProcessError
 from drapto.graph.atomic import write_atomic
 from drapto.graph.runner import Progress, run_with_progress
@@ -92,13 +102,49 @@ def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None]
             f"chunk {unit.chunk.index}: the encode has {frames} frames, expected {unit.chunk.encoded}",
             detail=f"argv: {try_argv(unit, crf, partial.name)}",
         )
-    scores = counted_scores(frame_scores(log.read_bytes()), try_scoring(unit))
+    scoring = try_scoring(unit)
+    scores = counted_scores(frame_scores(log.read_bytes()), scoring)
     os.replace(partial, encode_path)
     record = TryRecord(
         key=key, crf=crf, vmaf=round(pool_scores(scores, unit.scoring.pool), 4), frames_scored=len(scores),
         bytes=encode_path.stat().st_size, seconds=round(seconds, 3),
+        shots=_shots(unit, scores, counted_frames(unit.chunk.encoded, scoring)), exact=scoring.every <= 1,
     )  # fmt: skip
     write_atomic(folder / f"{try_name(crf)}.json", msgspec.json.encode(record))
+    return record
+
+
+def _shots(unit: ChunkUnit, scores: list[float], frames: list[int]) -> tuple[ShotScore, ...]:
+    """Each shot's reading from the frames scored (their indices in the encode); none for a single shot."""
+    chunk = unit.chunk
+    if not chunk.shots or len(frames) != len(scores):
+        return ()
+    offsets = [chunk.source_offset(f) for f in frames]
+    return shot_scores(scores, offsets, chunk.start, chunk.end, chunk.shots, unit.scoring.pool)
+
+
+def run_confirm(unit: ChunkUnit, record: TryRecord) -> TryRecord:
+    """Score the try again on all its frames (core.driver.Confirm) and record that beside its subset
+    reading; a confirmed try is cached as confirmed."""
+    folder = Path(unit.folder)
+    log = folder / f"{confirm_name(record.crf)}.vmaf.json"
+    log.unlink(missing_ok=True)
+    started = time.monotonic()
+    run_with_progress(confirm_argv(unit, record.crf), None, cwd=str(folder))
+    seconds = time.monotonic() - started
+    scores = frame_scores(log.read_bytes())
+    log.unlink(missing_ok=True)
+    if len(scores) != unit.chunk.encoded:
+        raise ProcessError(
+            f"chunk {unit.chunk.index}: scoring all frames read {len(scores)}, expected {unit.chunk.encoded}",
+            detail=f"argv: {confirm_argv(unit, record.crf)}",
+        )
+    confirmed = Confirmation(
+        vmaf=round(pool_scores(scores, unit.scoring.pool), 4), shots=_shots(unit, scores, list(range(len(scores)))),
+        seconds=round(seconds, 3),
+    )  # fmt: skip
+    record = msgspec.structs.replace(record, confirmed=confirmed)
+    write_atomic(folder / f"{try_name(record.crf)}.json", msgspec.json.encode(record))
     return record
 
 
@@ -106,6 +152,15 @@ TryStarted = Callable[[float, int], None]  # (crf, try number from 1)
 
 
 def _trial(record: TryRecord) -> Trial:
+    """A try as the driver reads it: by its worst shot, with the floor of that reading."""
+    exact = record.confirmed is not None or record.exact
+    return Trial(
+        crf=record.crf, vmaf=record.reading, bytes=record.bytes, seconds=record.seconds,
+        floor=None if exact else record.floor, confirmed=record.confirmed is not None,
+    )  # fmt: skip
+
+
+def _probe_trial(record: TryRecord) -> Trial:
     return Trial(crf=record.crf, vmaf=record.vmaf, bytes=record.bytes, seconds=record.seconds)
 
 
@@ -133,11 +188,15 @@ def run_chunk_unit(
     predicted: dict[float, float | None] = {}
     driver = driver_for(unit)
     while True:
-        action = next_action(driver, [_trial(p) for p in probes], [_trial(r) for r in records])
+        action = next_action(driver, [_probe_trial(p) for p in probes], [_trial(r) for r in records])
         if isinstance(action, Keep):
             break
         if isinstance(action, Probe):
             probes.append(run_probe(unit, action.crf))
+            continue
+        if isinstance(action, Confirm):
+            at = next(i for i, r in enumerate(records) if r.crf == action.crf)
+            records[at] = run_confirm(unit, records[at])
             continue
         if on_try is not None:
             on_try(action.crf, len(records) + 1)
@@ -155,12 +214,14 @@ def run_chunk_unit(
         shutil.copyfile(kept_path, partial)
     os.replace(partial, target)
     chunk = unit.chunk
+    confirmed = record.confirmed
     result = ChunkResult(
         index=chunk.index, start=chunk.start, end=chunk.end, start_time=chunk.start_time, end_time=chunk.end_time,
-        crf=record.crf, predicted_vmaf=predicted.get(record.crf), vmaf=record.vmaf,
-        in_band=unit.search.in_band(record.vmaf), bytes=record.bytes, capped=action.capped, ceiling=unit.ceiling,
-        seconds=round(sum(r.seconds for r in (*probes, *records)), 3), tries=tuple(records), probes=tuple(probes),
-        worker=worker, cut=chunk.cut, scout=unit.scout,
+        crf=record.crf, predicted_vmaf=predicted.get(record.crf), vmaf=confirmed.vmaf if confirmed else record.vmaf,
+        in_band=unit.search.in_band(record.reading), bytes=record.bytes, capped=action.capped, ceiling=unit.ceiling,
+        seconds=round(sum(r.seconds + (r.confirmed.seconds if r.confirmed else 0.0) for r in (*probes, *records)), 3),
+        tries=tuple(records), probes=tuple(probes), worker=worker, cut=chunk.cut, scout=unit.scout,
+        shots=confirmed.shots if confirmed else record.shots, worst=record.reading, confirmed=confirmed is not None,
     )  # fmt: skip
     write_atomic(Path(unit.result), msgspec.json.format(msgspec.json.encode(result)))
     return result

@@ -20,6 +20,7 @@ from drapto.core.media import MediaInfo
 from drapto.core.picture import displayed_size
 from drapto.core.saving import grew, growth_warning, saving_percent
 from drapto.core.search import SearchSettings
+from drapto.core.shots import ShotScore
 from drapto.core.units import ChunkResults
 from drapto.core.vmaf import describe_scoring, pool_scores
 from drapto.shell.history import HistoryRecord
@@ -49,6 +50,8 @@ class ChunkRow(msgspec.Struct, frozen=True, kw_only=True):
     encode_seconds: float  # encode time of all its probes and tries
     file_vmaf: float | None = None  # --vmaf: the mean of the whole-file frame scores over this chunk's frames
     capped: bool = False  # kept under the band by the size ceiling (the source's own bytes for its frames)
+    shots: tuple[ShotScore, ...] = ()  # the kept try's shots and their VMAF (none: one shot, or not recorded)
+    confirmed: bool = False  # its VMAF and its shots' come from all its frames
 
 
 class FileScore(msgspec.Struct, frozen=True, kw_only=True):
@@ -198,6 +201,8 @@ def _rows(results: ChunkResults, whole: FileScore | None) -> tuple[ChunkRow, ...
                 vmaf=r.vmaf,
                 in_band=r.in_band,
                 capped=r.capped,
+                shots=r.shots,
+                confirmed=r.confirmed,
                 tries=len(r.tries),
                 tried_crfs=tuple(t.crf for t in r.tries),
                 probes=len(r.probes),

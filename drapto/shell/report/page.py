@@ -123,8 +123,8 @@ def _facts(data: ReportData) -> list[tuple[str, str]]:
 def _chunk_table(data: ReportData) -> str:
     whole = data.whole_file is not None
     heads = ["#", "start", "end", "frames", "cut", "CRF", "predicted", "VMAF", *(["whole-file"] if whole else []),
-             "tries (CRFs)", "size", "kbit/s", "encode time"]  # fmt: skip
-    left = {"cut", "tries (CRFs)"}
+             "shots", "tries (CRFs)", "size", "kbit/s", "encode time"]  # fmt: skip
+    left = {"cut", "shots", "tries (CRFs)"}
     lines = ["<table class='chunks'><thead><tr>"]
     lines += [f"<th{' class=l' if h in left else ''}>{html.escape(h)}</th>" for h in heads]
     lines.append("</tr></thead><tbody>")
@@ -134,8 +134,8 @@ def _chunk_table(data: ReportData) -> str:
             tries += f" + {r.probes} probe{'s' if r.probes != 1 else ''}"
         cells = [
             str(r.index), clock(r.start_time), clock(r.end_time), str(r.frames), r.cut or "–", f"{r.crf:g}",
-            _num(r.predicted_vmaf), f"{r.vmaf:.2f}" + (" capped" if r.capped else ""),
-            *([_num(r.file_vmaf)] if whole else []), tries,
+            _num(r.predicted_vmaf), f"{r.vmaf:.2f}" + (" capped" if r.capped else "") + (" (all frames)" if r.confirmed else ""),
+            *([_num(r.file_vmaf)] if whole else []), _shots_text(r), tries,
             size_text(r.bytes), f"{r.kbps:.0f}", duration_text(r.encode_seconds),
         ]  # fmt: skip
         row_class = "" if r.in_band else " class='out'"
@@ -145,6 +145,14 @@ def _chunk_table(data: ReportData) -> str:
         lines.append(f"<tr{row_class}>{tds}</tr>")
     lines.append("</tbody></table>")
     return "\n".join(lines)
+
+
+def _shots_text(row: ChunkRow) -> str:
+    """Each shot's start and VMAF ("0:12 91.80 · 0:16 95.02"); "–" for a chunk of one shot."""
+    if not row.shots:
+        return "–"
+    per_frame = (row.end_time - row.start_time) / max(row.frames, 1)
+    return " · ".join(f"{clock(row.start_time + (s.start - row.start) * per_frame)} {s.vmaf:.2f}" for s in row.shots)
 
 
 def capped_text(chunks: Sequence[ChunkRow]) -> str:
