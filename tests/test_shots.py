@@ -3,15 +3,26 @@ at the band's lower edge (core.driver.Confirm). Property-tested on synthetic sco
 
 from __future__ import annotations
 
+import json
 import math
+import statistics
+import subprocess
+from pathlib import Path
 
+import msgspec
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drapto.core.config import Config
 from drapto.core.driver import Confirm, Driver, Keep, Probe, Try, next_action
 from drapto.core.search import SearchSettings, Trial
 from drapto.core.shots import FRAME_SPREAD, READING_SIGMAS, judged, reading_floor, shot_scores, shot_starts
+from drapto.core.units import TryRecord
 from drapto.core.vmaf import Scoring, counted_frames, pool_scores
+from drapto.graph.chunkwork import run_confirm
+from drapto.graph.planning import Job, work_plan
+from tests.conftest import run_drapto
 
 THRESHOLD = 8.0
 SEARCH = SearchSettings(target=93.0, crf_min=10.0, crf_max=55.0, max_tries=4)
@@ -125,3 +136,77 @@ def test_a_reading_near_the_edge_is_confirmed_and_a_misreading_searches_on():
     assert isinstance(action, Try) and action.crf < 36.0
     tries = [Trial(crf=36.0, vmaf=93.6, floor=reading_floor(93.6, 8, ()))]  # far enough inside
     assert next_action(driver, [], tries) == Keep(36.0)
+
+
+# --- with the real ffmpeg: a chunk of an easy and a hard shot -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_shots(ffmpeg, tmp_path_factory) -> Path:
+    """5 s at 25 fps, 320x180: 2.5 s of clean testsrc2, then 2.5 s of grainy mandelbrot (a cut the planner
+    cannot use: chunks are at least 5 s long), H.264 at high quality."""
+    target = tmp_path_factory.mktemp("shots") / "two shots.mkv"
+    graph = (
+        "testsrc2=s=320x180:r=25:d=2.5,format=yuv420p[a];"
+        "mandelbrot=s=320x180:r=25,trim=duration=2.5,noise=alls=30:allf=t,format=yuv420p[b];"
+        "[a][b]concat=n=2:v=1:a=0"
+    )
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-filter_complex", graph, "-c:v", "libx264", "-crf", "12",
+                    "-g", "25", str(target)], check=True)  # fmt: skip
+    return target
+
+
+def shot_vmaf(ffmpeg: str, source: Path, output: Path, folder: Path, shots) -> list[float]:
+    """Each shot's VMAF on all frames of the output, with ffmpeg's libvmaf alone (not drapto's scoring)."""
+    log = folder / "all.json"
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(output), "-i", str(source), "-filter_complex",
+                    "[0:v]setpts=N,format=yuv420p10le[d];[1:v]setpts=N,format=yuv420p10le[r];"
+                    f"[d][r]libvmaf=model=version=vmaf_v0.6.1:log_fmt=json:log_path={log.name}",
+                    "-f", "null", "-"], cwd=folder, check=True)  # fmt: skip
+    frames = [f["metrics"]["vmaf"] for f in json.loads(log.read_text())["frames"]]
+    return [statistics.mean(frames[s["start"] : s["end"]]) for s in shots]
+
+
+@pytest.mark.ffmpeg
+def test_a_chunk_is_judged_by_its_worst_shot_and_no_shot_is_left_below_the_band(two_shots, ffmpeg, tmp_path):
+    out = tmp_path / "out"
+    result = run_drapto("encode", two_shots, out, "--preset", "12", "--vmaf-scale", "none", "--size-ceiling", "0",
+                        "--keep", "--no-log")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    chunks = json.loads(next((out / ".drapto").glob("*/drapto-chunks.json")).read_text())["chunks"]
+    assert len(chunks) == 1, "the cut at 2.5 s is inside the one chunk"
+    chunk = chunks[0]
+    shots = chunk["shots"]
+    assert [(s["start"], s["end"]) for s in shots] == [(0, 63), (63, 126)], shots
+    kept = next(t for t in chunk["tries"] if t["crf"] == chunk["crf"])
+    reading = kept["confirmed"] or kept
+    assert chunk["worst"] == min(s["vmaf"] for s in reading["shots"]) <= reading["vmaf"] + 1e-4
+    assert chunk["in_band"] and 92.0 <= chunk["worst"] <= 95.0
+    # the promise, read independently: no shot of the output below target - 1 on all its frames
+    scored = shot_vmaf(ffmpeg, two_shots, out / "two shots.mkv", tmp_path, shots)
+    assert min(scored) >= 92.0 - 0.05, scored
+    assert max(scored) - min(scored) > 1.0, "the easy shot reads above the hard one: the mean would hide it"
+
+
+@pytest.mark.ffmpeg
+def test_a_confirmation_scores_every_frame_of_the_kept_try(two_shots, ffmpeg, tmp_path):
+    out = tmp_path / "out"
+    config = Config(preset=12, vmaf_scale="none", size_ceiling=0)
+    assert run_drapto("encode", two_shots, out, "--preset", "12", "--vmaf-scale", "none", "--size-ceiling", "0",
+                      "--keep", "--no-log").returncode == 0  # fmt: skip
+    plan = work_plan(Job(source=str(two_shots), output=str(out / "two shots.mkv"), config=config, ffmpeg=ffmpeg))
+    assert plan is not None and len(plan.chunks) == 1
+    unit = plan.chunks[0]
+    record = next(
+        msgspec.json.decode(p.read_bytes(), type=TryRecord) for p in Path(unit.folder).glob("crf*.json")
+        if not p.name.endswith(".vmaf.json")
+    )  # fmt: skip
+    confirmed = run_confirm(unit, msgspec.structs.replace(record, confirmed=None)).confirmed
+    assert confirmed is not None
+    frames = unit.chunk.encoded
+    assert sum(s.frames for s in confirmed.shots) == frames == 126  # 2.5 s twice: 63 frames each
+    weighted = sum(s.vmaf * s.frames for s in confirmed.shots) / frames
+    assert confirmed.vmaf == pytest.approx(weighted, abs=1e-3)  # the mean over every frame, shot by shot
+    scored = shot_vmaf(ffmpeg, two_shots, Path(unit.folder) / f"crf{record.crf:06.2f}.mkv", tmp_path,
+                       [{"start": s.start, "end": s.end} for s in confirmed.shots])  # fmt: skip
+    assert [s.vmaf for s in confirmed.shots] == pytest.approx(scored, abs=0.01)
