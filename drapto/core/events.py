@@ -86,6 +86,8 @@ class ChunkFinished(_Event, tag="chunk_finished", frozen=True):
     elapsed: float
     worker: str = "local"
     capped: bool = False  # kept under the band: the band's CRF would break the chunk's size ceiling
+    worst_shot: float | None = None  # the VMAF of its worst shot, which the search judged it by (None: one shot)
+    confirmed: bool = False  # its VMAF (and its shots') scored on every frame, not a subset
 
 
 class StepSkipped(_Event, tag="step_skipped", frozen=True):

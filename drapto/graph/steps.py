@@ -242,6 +242,8 @@ def run_chunk(
             elapsed=time.monotonic() - started,
             worker=result.worker,
             capped=result.capped,
+            worst_shot=result.worst if result.shots else None,
+            confirmed=result.confirmed,
         )
     )
     # below the band: one warning at the concat (out of reach) or one notice (capped by size)

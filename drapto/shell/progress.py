@@ -64,8 +64,12 @@ def describe(event: events.Event) -> str | None:
             return f"  {event.step}: retry {event.attempt - 1} at CRF {event.crf:g}"
         case events.ChunkFinished():
             predicted = f", predicted {event.predicted_vmaf:.1f}" if event.predicted_vmaf is not None else ""
+            how = [*([f"worst shot {event.worst_shot:.2f}"] if event.worst_shot is not None else []),
+                   *(["all frames"] if event.confirmed else [])]  # fmt: skip
+            scored = f" ({', '.join(how)})" if how else ""
             return (
-                f"  {event.step}: CRF {event.crf:g}, VMAF {event.vmaf:.2f}{predicted}, {human_bytes(event.bytes)}, "
+                f"  {event.step}: CRF {event.crf:g}, VMAF {event.vmaf:.2f}{scored}{predicted}, "
+                f"{human_bytes(event.bytes)}, "
                 f"{event.tries} {'try' if event.tries == 1 else 'tries'}, {event.elapsed:.1f}s"
                 + ("" if event.worker == "local" else on_worker(event.worker))
                 + (" (capped by size)" if event.capped else "" if event.in_band else " (outside the target band)")
