@@ -16,6 +16,7 @@ import pytest
 from conftest import AudioSpec, ClipSpec, json_events, multi_scene_graph, run_drapto
 
 from drapto.core.media import MediaInfo, VideoStream
+from drapto.core.shots import ShotScore
 from drapto.core.units import ChunkResult, ChunkResults, TryRecord
 from drapto.graph.validate import attached_results
 from drapto.shell.history import HistoryRecord
@@ -360,3 +361,20 @@ def test_report_says_how_vmaf_was_scored_and_warns_when_the_output_grew():
     page = render_html(data)
     assert "21.2 % LARGER" in page and "<strong>Warning:</strong> the output is 21.2% LARGER" in page
     assert _results().scoring is None  # results written before the field still decode
+
+
+def test_the_chunk_table_shows_each_shot_and_a_confirmed_vmaf():
+    results = _results(2)
+    first = msgspec.structs.replace(
+        results.chunks[0], confirmed=True, worst=92.4,
+        shots=(ShotScore(start=0, end=24, vmaf=92.4, frames=24), ShotScore(start=24, end=48, vmaf=95.6, frames=24)),
+    )  # fmt: skip
+    results = msgspec.structs.replace(results, chunks=(first, results.chunks[1]))
+    data = build_report(
+        output="/out/film.mkv", output_bytes=30000, output_media=_media("/out/film.mkv", 320, 180),
+        generated="now", results=results,
+    )  # fmt: skip
+    assert data.chunks[0].shots == first.shots and data.chunks[0].confirmed
+    page = render_html(data)
+    assert "<td class=l>0:00:00.000 92.40 · 0:00:01.000 95.60</td>" in page  # each shot's start and VMAF
+    assert "93.00 (all frames)" in page and "<td class=l>–</td>" in page  # a chunk of one shot

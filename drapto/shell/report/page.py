@@ -148,7 +148,7 @@ def _chunk_table(data: ReportData) -> str:
 
 
 def _shots_text(row: ChunkRow) -> str:
-    """Each shot's start and VMAF ("0:12 91.80 · 0:16 95.02"); "–" for a chunk of one shot."""
+    """Each shot's start and VMAF ("0:00:12.000 91.80 · 0:00:16.040 95.02"); "–" for a chunk of one shot."""
     if not row.shots:
         return "–"
     per_frame = (row.end_time - row.start_time) / max(row.frames, 1)
