@@ -14,8 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drapto.core.chunks import plan_chunks
 from drapto.core.config import Config
 from drapto.core.driver import Confirm, Driver, Keep, Probe, Try, next_action
+from drapto.core.scenes import SceneScan
 from drapto.core.search import SearchSettings, Trial
 from drapto.core.shots import FRAME_SPREAD, READING_SIGMAS, judged, reading_floor, shot_scores, shot_starts
 from drapto.core.units import TryRecord
@@ -138,13 +140,27 @@ def test_a_reading_near_the_edge_is_confirmed_and_a_misreading_searches_on():
     assert next_action(driver, [], tries) == Keep(36.0)
 
 
+def test_by_default_every_shot_of_two_seconds_is_a_chunk_of_its_own():
+    scores = [0.0] * 250
+    scores[63], scores[150], scores[170] = 30.0, 12.0, 9.0  # shots of 2.5, 3.5, 0.8 and 3.2 s at 25 fps
+    scan = SceneScan(frames=250, duration=10.0, times=tuple(i / 25 for i in range(250)), scores=tuple(scores),
+                     keyframes=(0,))  # fmt: skip
+    config = Config()
+    chunks = plan_chunks(scan, min_seconds=config.chunk_min_seconds, max_seconds=config.chunk_max_seconds,
+                         threshold=config.scene_threshold)  # fmt: skip
+    assert [(c.start, c.end, c.shots) for c in chunks] == [(0, 63, ()), (63, 150, ()), (150, 250, ())]
+
+
 # --- with the real ffmpeg: a chunk of an easy and a hard shot -------------------------------------------
+
+FIVE_SECOND_CHUNKS = {"DRAPTO_CHUNK_MIN_SECONDS": "5"}
 
 
 @pytest.fixture(scope="module")
 def two_shots(ffmpeg, tmp_path_factory) -> Path:
-    """5 s at 25 fps, 320x180: 2.5 s of clean testsrc2, then 2.5 s of grainy mandelbrot (a cut the planner
-    cannot use: chunks are at least 5 s long), H.264 at high quality."""
+    """5 s at 25 fps, 320x180: 2.5 s of clean testsrc2, then 2.5 s of grainy mandelbrot, H.264 at high
+    quality. The tests run it with chunks of at least 5 s (`FIVE_SECOND_CHUNKS`), so the cut lies inside the
+    one chunk."""
     target = tmp_path_factory.mktemp("shots") / "two shots.mkv"
     graph = (
         "testsrc2=s=320x180:r=25:d=2.5,format=yuv420p[a];"
@@ -171,7 +187,7 @@ def shot_vmaf(ffmpeg: str, source: Path, output: Path, folder: Path, shots) -> l
 def test_a_chunk_is_judged_by_its_worst_shot_and_no_shot_is_left_below_the_band(two_shots, ffmpeg, tmp_path):
     out = tmp_path / "out"
     result = run_drapto("encode", two_shots, out, "--preset", "12", "--vmaf-scale", "none", "--size-ceiling", "0",
-                        "--keep", "--no-log")  # fmt: skip
+                        "--keep", "--no-log", env=FIVE_SECOND_CHUNKS)  # fmt: skip
     assert result.returncode == 0, result.stderr
     chunks = json.loads(next((out / ".drapto").glob("*/drapto-chunks.json")).read_text())["chunks"]
     assert len(chunks) == 1, "the cut at 2.5 s is inside the one chunk"
@@ -191,9 +207,9 @@ def test_a_chunk_is_judged_by_its_worst_shot_and_no_shot_is_left_below_the_band(
 @pytest.mark.ffmpeg
 def test_a_confirmation_scores_every_frame_of_the_kept_try(two_shots, ffmpeg, tmp_path):
     out = tmp_path / "out"
-    config = Config(preset=12, vmaf_scale="none", size_ceiling=0)
+    config = Config(preset=12, vmaf_scale="none", size_ceiling=0, chunk_min_seconds=5)
     assert run_drapto("encode", two_shots, out, "--preset", "12", "--vmaf-scale", "none", "--size-ceiling", "0",
-                      "--keep", "--no-log").returncode == 0  # fmt: skip
+                      "--keep", "--no-log", env=FIVE_SECOND_CHUNKS).returncode == 0  # fmt: skip
     plan = work_plan(Job(source=str(two_shots), output=str(out / "two shots.mkv"), config=config, ffmpeg=ffmpeg))
     assert plan is not None and len(plan.chunks) == 1
     unit = plan.chunks[0]
