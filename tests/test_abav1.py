@@ -112,7 +112,7 @@ def test_run_unit_dispatches_on_the_engine(monkeypatch):
     other = msgspec.structs.replace(builtin, engine="ab-av1")
     chunkwork.run_unit(builtin, None, None, "w1")
     chunkwork.run_unit(other, None, None, "w2")
-    assert calls == [("builtin", builtin, None, None, "w1"), ("ab-av1", other, None, None, "w2")]
+    assert calls == [("builtin", builtin, None, None, "w1", None), ("ab-av1", other, None, None, "w2")]
     with pytest.raises(ValueError, match="unknown search engine"):
         chunkwork.run_unit(msgspec.structs.replace(builtin, engine="av1an"))
 

@@ -21,8 +21,23 @@ TRY_VERSION = "try-5"  # try-2: probes score frame pairs every 5 frames; try-3: 
 # try-5: each shot's VMAF recorded, and the confirmation on all frames
 
 
+def with_threads(unit: ChunkUnit, threads: int) -> ChunkUnit:
+    """The unit with its encoder (SVT-AV1's `lp`) and scorer on `threads` threads (0: no `lp`). SVT-AV1 4.2
+    writes the same packets at any `lp` (framecrc, lp 1, 2 and 4, on testsrc2, grain, mandelbrot and Game of
+    Life: tests/test_threads.py), so a chunk alone at the tail may take the idle cores."""
+    options = [part for part in unit.encode.svt.split(":") if not part.startswith("lp=")]
+    svt = ":".join([*options, *([f"lp={threads}"] if threads else [])])
+    return msgspec.structs.replace(
+        unit,
+        encode=msgspec.structs.replace(unit.encode, svt=svt),
+        scoring=msgspec.structs.replace(unit.scoring, threads=max(threads, 1)),
+    )
+
+
 def try_key(unit: ChunkUnit, crf: float, *, probe: bool = False) -> str:
-    """A digest of everything that decides a try's (or probe's) bytes and score."""
+    """A digest of everything that decides a try's (or probe's) bytes and score: not the threads, which
+    decide neither."""
+    unit = with_threads(unit, 0)
     chunk = unit.chunk
     frames = (
         chunk.probe if probe else (chunk.start, chunk.end, chunk.seek, chunk.stop, chunk.skip, chunk.lead, chunk.tail)

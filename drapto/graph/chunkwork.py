@@ -29,6 +29,7 @@ from drapto.core.tries import (
     try_key,
     try_name,
     try_scoring,
+    with_threads,
 )
 from drapto.core.units import ChunkResult, ChunkUnit, Confirmation, TryRecord
 from drapto.core.vmaf import counted_frames, counted_scores, frame_scores, pool_scores
@@ -80,8 +81,11 @@ def _cached(folder: Path, crf: float, key: str) -> TryRecord | None:
     return record
 
 
-def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None] | None = None) -> TryRecord:
-    """Encode and score the chunk at `crf`, or reuse the cached try with the same key."""
+def run_try(
+    unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None] | None = None, threads: int = 0
+) -> TryRecord:
+    """Encode and score the chunk at `crf` (on `threads` threads; 0: the unit's own), or reuse the cached
+    try with the same key."""
     folder = Path(unit.folder)
     folder.mkdir(parents=True, exist_ok=True)
     key = try_key(unit, crf)
@@ -94,7 +98,8 @@ def run_try(unit: ChunkUnit, crf: float, on_progress: Callable[[Progress], None]
     partial.unlink(missing_ok=True)  # a fresh file, never one a killed run's encoder still holds
     log.unlink(missing_ok=True)
     started = time.monotonic()
-    run_with_progress(try_argv(unit, crf, partial.name), on_progress, cwd=str(folder))
+    run_with_progress(try_argv(with_threads(unit, threads) if threads else unit, crf, partial.name), on_progress,
+                      cwd=str(folder))  # fmt: skip
     seconds = time.monotonic() - started
     frames = count_frames(unit.ffmpeg, str(partial))
     if frames != unit.chunk.encoded:
@@ -149,6 +154,7 @@ def run_confirm(unit: ChunkUnit, record: TryRecord) -> TryRecord:
 
 
 TryStarted = Callable[[float, int], None]  # (crf, try number from 1)
+Threads = Callable[[], int]  # the threads a try starting now may use (0: the unit's own)
 
 
 def _trial(record: TryRecord) -> Trial:
@@ -177,8 +183,10 @@ def run_chunk_unit(
     on_progress: Callable[[Progress], None] | None = None,
     on_try: TryStarted | None = None,
     worker: str = "local",
+    threads: Threads | None = None,
 ) -> ChunkResult:
-    """Search the chunk's CRF, keep the chosen try as the unit's target, write its result JSON.
+    """Search the chunk's CRF, keep the chosen try as the unit's target, write its result JSON. `threads`
+    says, as each full encode starts, how many threads it may take (more when the chunk runs alone).
 
     The pure driver (core.driver) says what to measure next: a long chunk first probes its middle window
     (one or two probes) to aim the first full encode; every full encode is scored, and the search
@@ -201,7 +209,7 @@ def run_chunk_unit(
         if on_try is not None:
             on_try(action.crf, len(records) + 1)
         predicted[action.crf] = action.predicted
-        records.append(run_try(unit, action.crf, on_progress))
+        records.append(run_try(unit, action.crf, on_progress, threads() if threads is not None else 0))
     record = next(r for r in records if r.crf == action.crf)
     target = Path(unit.target)
     target.parent.mkdir(parents=True, exist_ok=True)
