@@ -87,9 +87,8 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
 
 def frame_bounds(scan: SceneScan, min_seconds: float, max_seconds: float) -> tuple[int, int]:
     """The length bounds in frames, at the scan's average frame rate."""
-    rate = scan.frames / scan.duration if scan.duration > 0 else 25.0
-    low = max(1, round(min_seconds * rate))
-    return low, max(low, round(max_seconds * rate))
+    low = max(1, round(min_seconds * scan.rate))
+    return low, max(low, round(max_seconds * scan.rate))
 
 
 def forced_splits(length: int, min_frames: int, max_frames: int) -> int:
@@ -186,8 +185,7 @@ def probe_window(scan: SceneScan, start: int, end: int, probe_seconds: float) ->
     before (measured in issue 18's last note: 0.21 of a probe's 2.3 CPU-s)."""
     if probe_seconds <= 0:
         return None
-    rate = scan.frames / scan.duration if scan.duration > 0 else 25.0
-    frames = max(8, round(probe_seconds * rate))
+    frames = max(8, round(probe_seconds * scan.rate))
     if end - start < 4 * frames:
         return None
     middle = start + (end - start - frames) // 2
@@ -219,7 +217,7 @@ def plan_chunks(
     if cycle:
         starts = _snapped(starts, cycle, scan.frames)
         probe_seconds = 0.0
-    shot_frames = round(MIN_SHOT_SECONDS * (scan.frames / scan.duration if scan.duration > 0 else 25.0))
+    shot_frames = round(MIN_SHOT_SECONDS * scan.rate)
     chunks = []
     for index, (start, cut) in enumerate(starts):
         end = starts[index + 1][0] if index + 1 < len(starts) else scan.frames

@@ -37,6 +37,11 @@ class SceneScan(msgspec.Struct, frozen=True, kw_only=True):
     keyframes: tuple[int, ...]
     frame_bytes: tuple[int, ...] = ()  # per frame: the source's packet size (empty: an older scan)
 
+    @property
+    def rate(self) -> float:
+        """The average frame rate, which turns the planner's seconds into frames (25 without a duration)."""
+        return self.frames / self.duration if self.duration > 0 else 25.0
+
 
 def _blocks(text: str) -> list[tuple[float, dict[str, str]]]:
     """`frame:N pts:P pts_time:T` headers, each followed by `key=value` lines."""

@@ -77,10 +77,11 @@ class TryRecord(msgspec.Struct, frozen=True, kw_only=True):
         return judged(self.vmaf, self.shots)
 
     @property
-    def floor(self) -> float:
-        """The lowest its worst shot may score on all frames: the reading itself once exact or confirmed."""
+    def floor(self) -> float | None:
+        """The lowest its worst shot may score on all frames; None once the reading is exact (every frame
+        scored, or confirmed)."""
         if self.confirmed is not None or self.exact:
-            return self.reading
+            return None
         return reading_floor(self.vmaf, self.frames_scored, self.shots)
 
 

@@ -97,15 +97,15 @@ def run_try(
     log = folder / f"{try_name(crf)}.vmaf.json"
     partial.unlink(missing_ok=True)  # a fresh file, never one a killed run's encoder still holds
     log.unlink(missing_ok=True)
+    argv = try_argv(with_threads(unit, threads) if threads else unit, crf, partial.name)
     started = time.monotonic()
-    run_with_progress(try_argv(with_threads(unit, threads) if threads else unit, crf, partial.name), on_progress,
-                      cwd=str(folder))  # fmt: skip
+    run_with_progress(argv, on_progress, cwd=str(folder))
     seconds = time.monotonic() - started
     frames = count_frames(unit.ffmpeg, str(partial))
     if frames != unit.chunk.encoded:
         raise ProcessError(
             f"chunk {unit.chunk.index}: the encode has {frames} frames, expected {unit.chunk.encoded}",
-            detail=f"argv: {try_argv(unit, crf, partial.name)}",
+            detail=f"argv: {argv}",
         )
     scoring = try_scoring(unit)
     scores = counted_scores(frame_scores(log.read_bytes()), scoring)
@@ -134,15 +134,16 @@ def run_confirm(unit: ChunkUnit, record: TryRecord) -> TryRecord:
     folder = Path(unit.folder)
     log = folder / f"{confirm_name(record.crf)}.vmaf.json"
     log.unlink(missing_ok=True)
+    argv = confirm_argv(unit, record.crf)
     started = time.monotonic()
-    run_with_progress(confirm_argv(unit, record.crf), None, cwd=str(folder))
+    run_with_progress(argv, None, cwd=str(folder))
     seconds = time.monotonic() - started
     scores = frame_scores(log.read_bytes())
     log.unlink(missing_ok=True)
     if len(scores) != unit.chunk.encoded:
         raise ProcessError(
             f"chunk {unit.chunk.index}: scoring all frames read {len(scores)}, expected {unit.chunk.encoded}",
-            detail=f"argv: {confirm_argv(unit, record.crf)}",
+            detail=f"argv: {argv}",
         )
     confirmed = Confirmation(
         vmaf=round(pool_scores(scores, unit.scoring.pool), 4), shots=_shots(unit, scores, list(range(len(scores)))),
@@ -159,10 +160,9 @@ Threads = Callable[[], int]  # the threads a try starting now may use (0: the un
 
 def _trial(record: TryRecord) -> Trial:
     """A try as the driver reads it: by its worst shot, with the floor of that reading."""
-    exact = record.confirmed is not None or record.exact
     return Trial(
-        crf=record.crf, vmaf=record.reading, bytes=record.bytes, seconds=record.seconds,
-        floor=None if exact else record.floor, confirmed=record.confirmed is not None,
+        crf=record.crf, vmaf=record.reading, bytes=record.bytes, seconds=record.seconds, floor=record.floor,
+        confirmed=record.confirmed is not None,
     )  # fmt: skip
 
 
