@@ -12,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from drapto.core import commands
+from drapto.core.chunks import Chunk
+from drapto.core.search import SearchSettings
+from drapto.core.units import ChunkUnit, EncodeSettings
+from drapto.core.vmaf import scoring_for
 from drapto.graph.ffmpeg import resolve_ffmpeg
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -245,3 +250,18 @@ def wait_for_no_process_using(path: Path, seconds: float = 5.0) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def chunk_unit(threads: int = 1) -> ChunkUnit:
+    """A 48-frame chunk unit of a 320x180 source at preset 6, with `threads` threads: for argv and key tests."""
+    chunk = Chunk(index=0, start=0, end=48, start_time=0.0, end_time=2.0, cut="start", score=0.0, seek=0.0, stop=None)
+    return ChunkUnit(
+        ffmpeg="ffmpeg", source="in.mkv", chunk=chunk,
+        encode=EncodeSettings(
+            preset=6, crop=None,
+            svt=commands.svt_params(keyint_seconds=10, film_grain=0, film_grain_denoise=False, threads=threads),
+        ),
+        scoring=scoring_for(320, 180, every=10, pool="mean", threads=threads), search=SearchSettings(target=93.0),
+        start_crf=38.0, predicted_vmaf=None, folder="chunks/0000", target="encoded/0000.mkv",
+        result="results/0000.json",
+    )  # fmt: skip

@@ -20,11 +20,12 @@ from drapto.core.driver import Confirm, Driver, Keep, Probe, Try, next_action
 from drapto.core.scenes import SceneScan
 from drapto.core.search import SearchSettings, Trial
 from drapto.core.shots import FRAME_SPREAD, READING_SIGMAS, judged, reading_floor, shot_scores, shot_starts
+from drapto.core.tries import confirm_argv
 from drapto.core.units import TryRecord
 from drapto.core.vmaf import Scoring, counted_frames, pool_scores
 from drapto.graph.chunkwork import run_confirm
 from drapto.graph.planning import Job, work_plan
-from tests.conftest import run_drapto
+from tests.conftest import chunk_unit, run_drapto
 
 THRESHOLD = 8.0
 SEARCH = SearchSettings(target=93.0, crf_min=10.0, crf_max=55.0, max_tries=4)
@@ -78,6 +79,10 @@ def test_a_reading_on_few_frames_has_a_lower_floor():
     assert reading_floor(93.0, 4, ()) == 93.0 - READING_SIGMAS * FRAME_SPREAD / 2
     shots = shot_scores([93.0] * 12, list(range(0, 120, 10)), 0, 120, [90], "mean")
     assert reading_floor(93.0, 12, shots) == 93.0 - READING_SIGMAS * FRAME_SPREAD / math.sqrt(3)
+
+
+def test_confirmation_argv(snapshot):
+    assert confirm_argv(chunk_unit(), 30.0) == snapshot
 
 
 def drive(driver: Driver, true_vmaf, noise, counted: int):

@@ -10,13 +10,10 @@ import threading
 import pytest
 
 from drapto.core import commands
-from drapto.core.chunks import Chunk
-from drapto.core.search import SearchSettings
 from drapto.core.tries import try_argv, try_key, with_threads
-from drapto.core.units import ChunkUnit, EncodeSettings
-from drapto.core.vmaf import scoring_for
 from drapto.graph import engines
 from drapto.graph.executor import LocalExecutor
+from tests.conftest import chunk_unit
 
 CONTENT = {
     "clean": "testsrc2=s=320x180:r=25:d=2",
@@ -44,26 +41,12 @@ def test_svt_av1_writes_the_same_packets_at_any_thread_count(ffmpeg, content):
     assert len({packets(ffmpeg, CONTENT[content], threads) for threads in (1, 2, 4)}) == 1
 
 
-def unit(threads: int = 1) -> ChunkUnit:
-    chunk = Chunk(index=0, start=0, end=48, start_time=0.0, end_time=2.0, cut="start", score=0.0, seek=0.0, stop=None)
-    return ChunkUnit(
-        ffmpeg="ffmpeg", source="in.mkv", chunk=chunk,
-        encode=EncodeSettings(
-            preset=6, crop=None,
-            svt=commands.svt_params(keyint_seconds=10, film_grain=0, film_grain_denoise=False, threads=threads),
-        ),
-        scoring=scoring_for(320, 180, every=10, pool="mean", threads=threads), search=SearchSettings(target=93.0),
-        start_crf=38.0, predicted_vmaf=None, folder="chunks/0000", target="encoded/0000.mkv",
-        result="results/0000.json",
-    )  # fmt: skip
-
-
 def test_a_tries_threads_change_its_command_but_not_its_cache_key():
-    one, two = unit(1), with_threads(unit(1), 2)
+    one, two = chunk_unit(1), with_threads(chunk_unit(1), 2)
     assert two.encode.svt.endswith(":lp=2") and two.scoring.threads == 2 and two.encode.svt.count("lp=") == 1
-    assert try_key(one, 30.0) == try_key(two, 30.0) == try_key(unit(4), 30.0)
+    assert try_key(one, 30.0) == try_key(two, 30.0) == try_key(chunk_unit(4), 30.0)
     assert try_argv(one, 30.0, "t.mkv") != try_argv(two, 30.0, "t.mkv")
-    assert try_argv(two, 30.0, "t.mkv") == try_argv(unit(2), 30.0, "t.mkv")
+    assert try_argv(two, 30.0, "t.mkv") == try_argv(chunk_unit(2), 30.0, "t.mkv")
 
 
 def test_a_unit_running_alone_takes_the_other_workers_threads(monkeypatch):
@@ -80,10 +63,10 @@ def test_a_unit_running_alone_takes_the_other_workers_threads(monkeypatch):
         both_inside.wait(timeout=10)
 
     monkeypatch.setattr(engines, "run_unit", alone)
-    executor.run(unit(1), print, print)
+    executor.run(chunk_unit(1), print, print)
     assert seen == [2]  # alone: both workers' threads
     monkeypatch.setattr(engines, "run_unit", together)
-    runs = [threading.Thread(target=executor.run, args=(unit(1), print, print)) for _ in range(2)]
+    runs = [threading.Thread(target=executor.run, args=(chunk_unit(1), print, print)) for _ in range(2)]
     for run in runs:
         run.start()
     for run in runs:
